@@ -53,6 +53,8 @@ export interface FunctionInvocation extends ExecutionIdentity {
   functionName: string;
   /** Canonical EJSON text of the argument array. */
   argsEJSON: string;
+  /** When set, run this source (`exports = ...`) instead of the named function: run_as_user_id_script_source, auth scripts. */
+  source?: string;
   request?: IncomingRequestData;
   logId: string;
 }
