@@ -1,0 +1,3 @@
+exports = function (request) {
+  return JSON.parse(request.body.text());
+};

@@ -1,0 +1,171 @@
+// `npm run bench`: Atrium against a raw node:http baseline in the same run, interleaved round-robin,
+// reporting median req/s, median p99 and the median per-round ratio to the baseline (notes/machine-feasibility.md).
+//
+//   (a) raw node:http answering a small JSON
+//   (b) Atrium hello endpoint (run as system, respond_result, returns a small object)
+//   (c) Atrium echo endpoint: JSON.parse(request.body.text()) of a 1 KB body
+//   (d) Atrium endpoint calling three functions through context.functions.execute (reported against b)
+//
+// Flags: --duration <s> (default 8), --rounds <n> (default 3), --connections <n> (default 64), --workers <n>,
+//        --only a,b,c (subset), --json (machine-readable result on the last line).
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+// autocannon ships no types; the subset used here is declared below.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const autocannon = require('autocannon') as (opts: AutocannonOptions) => Promise<AutocannonResult>;
+
+interface AutocannonOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface Variant {
+  key: string;
+  label: string;
+  url: string;
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Key of the variant this one's ratio is reported against. */
+  against: string;
+}
+
+interface Sample {
+  rps: number;
+  p99: number;
+  bad: number;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i !== -1 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function waitForLine(proc: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}: ${buf}`)), timeoutMs);
+    proc[stream]!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const m = re.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`process exited with ${code}: ${buf}`)));
+  });
+}
+
+export async function startRawBaseline(): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [path.join(__dirname, 'raw-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const m = await waitForLine(proc, 'stdout', /listening (\d+)/);
+  return { url: `http://127.0.0.1:${m[1]}`, proc };
+}
+
+export async function startAtriumForBench(appDir: string, extraArgs: string[] = []): Promise<{ endpointBase: string; proc: ChildProcess; dataDir: string }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-bench-'));
+  const proc = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'atrium.js'), 'serve', appDir, '--port', '0', '--data-dir', dataDir, '--log-format', 'none', ...extraArgs],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const m = await waitForLine(proc, 'stderr', /at (http:\/\/127\.0\.0\.1:\d+\/app\/[^/\s]+\/endpoint)/);
+  proc.stderr!.resume();
+  return { endpointBase: m[1], proc, dataDir };
+}
+
+export async function measure(v: Variant, connections: number, duration: number): Promise<Sample> {
+  const r = await autocannon({ url: v.url, connections, duration, method: v.method, body: v.body, headers: v.headers });
+  return { rps: r.requests.average, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
+}
+
+/** Runs every variant round-robin for `rounds` rounds and prints a table; returns the rows. */
+export async function runInterleaved(variants: Variant[], opts: { rounds: number; duration: number; connections: number }) {
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.key, []]));
+  // Warm up each variant (JIT, worker start, caches) before measuring.
+  for (const v of variants) await measure(v, opts.connections, 2);
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const v of variants) {
+      const s = await measure(v, opts.connections, opts.duration);
+      samples.get(v.key)!.push(s);
+      process.stderr.write(`round ${round + 1}/${opts.rounds} ${v.key}: ${Math.round(s.rps)} req/s, p99 ${s.p99} ms${s.bad ? `, ${s.bad} failed` : ''}\n`);
+    }
+  }
+  const rows = variants.map((v) => {
+    const mine = samples.get(v.key)!;
+    const base = samples.get(v.against)!;
+    const ratios = mine.map((s, i) => s.rps / base[i].rps);
+    return {
+      key: v.key,
+      label: v.label,
+      rps: Math.round(median(mine.map((s) => s.rps))),
+      p99: median(mine.map((s) => s.p99)),
+      ratio: median(ratios),
+      against: v.against,
+      failed: mine.reduce((n, s) => n + s.bad, 0),
+    };
+  });
+  const out = ['', `${'variant'.padEnd(58)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)}  ratio`];
+  for (const r of rows) {
+    out.push(`${`(${r.key}) ${r.label}`.padEnd(58)} ${String(r.rps).padStart(8)} ${r.p99.toFixed(1).padStart(7)}  ${(r.ratio * 100).toFixed(0)}% of (${r.against})${r.failed ? `  [${r.failed} failed]` : ''}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const duration = Number(arg('duration', '8'));
+  const rounds = Number(arg('rounds', '3'));
+  const connections = Number(arg('connections', '64'));
+  const workers = arg('workers', '');
+  const only = arg('only', '').split(',').filter(Boolean);
+  const raw = await startRawBaseline();
+  const atrium = await startAtriumForBench(path.join(ROOT, 'bench', 'app'), workers ? ['--workers', workers] : []);
+  const kb = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ['a', 'b'] })) }).padEnd(1024, ' ');
+  const all: Variant[] = [
+    { key: 'a', label: 'raw node:http, small JSON', url: `${raw.url}/`, against: 'a' },
+    { key: 'b', label: 'Atrium hello endpoint (system, respond_result)', url: `${atrium.endpointBase}/hello`, against: 'a' },
+    { key: 'c', label: 'Atrium echo endpoint, 1 KB JSON body', url: `${atrium.endpointBase}/echo`, method: 'POST', body: kb, headers: { 'content-type': 'application/json' }, against: 'a' },
+    { key: 'd', label: 'Atrium endpoint calling 3 functions (execute)', url: `${atrium.endpointBase}/chain`, against: 'b' },
+  ];
+  const variants = only.length ? all.filter((v) => only.includes(v.key) || v.key === 'a' || all.some((o) => only.includes(o.key) && o.against === v.key)) : all;
+  try {
+    process.stdout.write(`Atrium bench: ${os.cpus().length} cores, node ${process.version}, ${connections} connections, ${rounds} rounds x ${duration}s, interleaved\n`);
+    const rows = await runInterleaved(variants, { rounds, duration, connections });
+    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(rows) + '\n');
+  } finally {
+    raw.proc.kill('SIGKILL');
+    atrium.proc.kill('SIGTERM');
+    fs.rmSync(atrium.dataDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}

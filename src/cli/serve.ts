@@ -1,0 +1,129 @@
+// `atrium serve <appDir>`: load the app, install its npm dependencies, start the worker pool and the HTTP server.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { collectSecrets, formatProblem, loadApp } from '../app';
+import type { AppDefinition } from '../app';
+import { startServer, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY } from '../http';
+import type { EndpointAuth } from '../http';
+import { LogStore } from '../platform/logs';
+import { ensureDependencies, FunctionPool } from '../runtime';
+import { flag, intFlag, parseArgs, UsageError } from './args';
+import { createEndpointAuth } from './auth-wiring';
+
+export const SERVE_HELP = `Usage: atrium serve <appDir> [options]
+
+Serves the HTTPS endpoints of an exported App Services app at
+http://<host>:<port>/app/<appId>/endpoint/<route>.
+
+Options:
+  --port <n>                 TCP port (default 8080; 0 picks a free one)
+  --host <addr>              address to listen on (default 127.0.0.1)
+  --data-dir <dir>           where Atrium keeps its state (default ./.atrium)
+  --secrets <file.json>      JSON object of secret name -> value
+                             (also ATRIUM_SECRET_<NAME> environment variables)
+  --function-timeout-ms <n>  time limit per invocation (default 300000, as App Services)
+  --workers <n>              function worker threads (default: number of cores)
+  --max-heap-mb <n>          heap limit per worker thread in MB (default 350)
+  --max-body-bytes <n>       largest request body accepted (default ${DEFAULT_MAX_BODY_BYTES})
+  --max-concurrency <n>      concurrent requests before answering 429 (default ${DEFAULT_MAX_CONCURRENCY})
+  --mongodb-uri <name=uri>   serve data source <name> from a real MongoDB deployment
+                             (repeatable; also ATRIUM_MONGODB_URI_<NAME>)
+  --log-format <json|none>   per-request log lines on stdout (default json)
+  --help                     show this help
+`;
+
+const SERVE_FLAGS = {
+  known: ['port', 'host', 'data-dir', 'secrets', 'function-timeout-ms', 'workers', 'max-heap-mb', 'max-body-bytes', 'max-concurrency', 'mongodb-uri', 'log-format'],
+  repeatable: ['mongodb-uri'],
+};
+
+/** data source name -> connection string, from --mongodb-uri name=uri and ATRIUM_MONGODB_URI_<NAME>. */
+export function mongodbUris(app: AppDefinition, given: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  const names = new Set(['mongodb-atlas', ...app.dataSources.map((d) => d.name)]);
+  for (const name of names) {
+    const envName = `ATRIUM_MONGODB_URI_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+    const v = env[envName] ?? env[`ATRIUM_MONGODB_URI_${name}`];
+    if (v) out[name] = v;
+  }
+  for (const pair of given) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--mongodb-uri expects <data source name>=<connection string>, got "${pair}"`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function runServe(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, SERVE_FLAGS);
+  if (args.flags.has('help')) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const appDirArg = args.positionals[0];
+  if (!appDirArg || args.positionals.length > 1) throw new UsageError('serve needs exactly one <appDir>; see `atrium serve --help`');
+  const appDir = path.resolve(appDirArg);
+  const dataDir = path.resolve(flag(args, 'data-dir') ?? '.atrium');
+  const logFormat = flag(args, 'log-format') ?? 'json';
+  if (logFormat !== 'json' && logFormat !== 'none') throw new UsageError('--log-format must be json or none');
+
+  const secrets = collectSecrets({ file: flag(args, 'secrets'), env: process.env });
+  const app = loadApp(appDir, { secrets });
+  let errors = 0;
+  for (const p of app.problems) {
+    if (p.level === 'error') errors++;
+    process.stderr.write(formatProblem(p) + '\n');
+  }
+
+  const dependenciesDir = await ensureDependencies(app, dataDir, (line) => process.stderr.write(line + '\n'));
+  const pool = new FunctionPool(app, {
+    workers: intFlag(args, 'workers', Math.max(1, os.availableParallelism()), 1),
+    functionTimeoutMs: intFlag(args, 'function-timeout-ms', 300_000, 1),
+    maxHeapMb: intFlag(args, 'max-heap-mb', 350, 16),
+    dataDir,
+    mongodbUris: mongodbUris(app, args.flags.get('mongodb-uri') ?? [], process.env),
+    maxConcurrency: intFlag(args, 'max-concurrency', DEFAULT_MAX_CONCURRENCY, 1),
+    dependenciesDir,
+  });
+  await pool.start();
+  const logs = new LogStore({ sink: logFormat === 'none' ? null : (text) => process.stdout.write(text) });
+  const auth: EndpointAuth = await createEndpointAuth(app, dataDir, pool);
+  const server = await startServer({
+    app,
+    invoker: pool,
+    logs,
+    auth,
+    host: flag(args, 'host') ?? '127.0.0.1',
+    port: intFlag(args, 'port', 8080, 0),
+    maxBodyBytes: intFlag(args, 'max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1),
+    maxConcurrency: intFlag(args, 'max-concurrency', DEFAULT_MAX_CONCURRENCY, 1),
+  });
+
+  const base = `${server.url}/app/${app.appId}/endpoint`;
+  const lines = [`Atrium serving app "${app.name}" (${app.appId}) at ${base}`];
+  for (const ep of app.endpoints) {
+    const fn = app.functions[ep.functionName];
+    const authMode = !fn ? 'function missing' : fn.runAsSystem ? 'system' : fn.runAsUserId ? `user ${fn.runAsUserId}` : fn.runAsUserIdScriptSource ? 'script' : 'application auth';
+    const state = ep.disabled ? ' (disabled)' : '';
+    lines.push(`  ${ep.httpMethod.padEnd(6)} ${base}${ep.route}  [${authMode}; ${ep.validationMethod}]${state}`);
+  }
+  if (errors > 0) lines.push(`${errors} problem(s) found in the app; the endpoints they affect answer errors, the rest are served.`);
+  process.stderr.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`atrium: ${signal} received, finishing in-flight requests\n`);
+    void server
+      .close()
+      .then(() => pool.close())
+      .then(() => process.exit(0), (err: unknown) => {
+        process.stderr.write(`atrium: error while stopping: ${String(err)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return -1; // keep running
+}

@@ -1,0 +1,319 @@
+// The HTTP server: one request pipeline (DESIGN principle 2)
+//   match route -> resolve user (auth) -> validate request -> can_evaluate -> run function -> build response -> log.
+// The main thread never runs user code; functions run in the worker pool.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppDefinition, EndpointDef } from '../app';
+import type { InvocationResult, Invocation, IncomingRequestData } from '../runtime';
+import type { LogRecord, LogStore } from '../platform/logs';
+import { errorBody, HttpError, statusForInvocationError } from './errors';
+import type { EndpointAuth } from './identity';
+import { SystemOnlyAuth } from './identity';
+import { negotiateReturnType } from './negotiate';
+import { firstHeader, headerPairs } from './request-data';
+import { RouteTable } from './routes';
+import { validateRequest } from './validation';
+
+export interface FunctionInvoker {
+  invoke(inv: Invocation): Promise<InvocationResult>;
+}
+
+export interface ServerOptions {
+  app: AppDefinition;
+  invoker: FunctionInvoker;
+  logs: LogStore;
+  auth?: EndpointAuth;
+  host?: string;
+  port?: number;
+  /** Largest request body accepted (App Services: 18 MB). */
+  maxBodyBytes?: number;
+  /** Requests handled at once before answering 429 (App Services: 10000). */
+  maxConcurrency?: number;
+}
+
+export interface AtriumServer {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  port: number;
+  /** Stops accepting connections and resolves when every in-flight request has been answered. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 18 * 1024 * 1024;
+export const DEFAULT_MAX_CONCURRENCY = 10000;
+const LOGS_PREFIX = '/_atrium/logs/';
+const CLIENT_API_PREFIX = '/api/client/v2.0/';
+
+interface Reply {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array | string | null;
+}
+
+export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
+  const { app, invoker, logs } = opts;
+  const auth = opts.auth ?? new SystemOnlyAuth();
+  const routes = new RouteTable(app.endpoints);
+  const endpointPrefix = `/app/${app.appId}/endpoint`;
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxConcurrency = opts.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+  let baseUrl = '';
+  let active = 0;
+  let closing = false;
+  let drained: (() => void) | null = null;
+
+  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+    active++;
+    res.on('close', () => {
+      active--;
+      if (closing && active === 0 && drained) drained();
+    });
+    handle(req, res).catch((err: unknown) => {
+      // A bug of ours, never of the user's function: answer 500 and keep serving.
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`atrium: internal error while handling ${req.method} ${req.url}: ${msg}\n`);
+      if (!res.headersSent) sendError(res, 500, 'InternalServerError', 'internal server error', undefined);
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 300_000;
+  server.keepAliveTimeout = 5_000;
+
+  // Malformed requests and oversized header blocks get App Services-style JSON errors too (policies: HTTP edges).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const text = tooLarge ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    const body = errorBody(tooLarge ? 'ReadSizeLimitExceeded' : 'BadRequest', tooLarge ? 'request headers too large' : `malformed request: ${err.code ?? 'bad request'}`);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
+  function linkFor(id: string): string {
+    return `${baseUrl}${LOGS_PREFIX}${id}`;
+  }
+
+  function sendError(res: http.ServerResponse, status: number, code: string, message: string, logId: string | undefined, extra: Array<[string, string]> = []): void {
+    const body = errorBody(code, message, logId ? linkFor(logId) : undefined);
+    const headers: Array<[string, string]> = [['Content-Type', 'application/json'], ...extra];
+    writeReply(res, { status, headers, body }, false);
+  }
+
+  function writeReply(res: http.ServerResponse, reply: Reply, headOnly: boolean): void {
+    const flat: string[] = [];
+    for (const [k, v] of reply.headers) flat.push(k, v);
+    const len = reply.body === null ? 0 : typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.byteLength;
+    if (reply.status !== 204 && reply.status !== 304) flat.push('Content-Length', String(len));
+    if (closing) flat.push('Connection', 'close');
+    res.writeHead(reply.status, flat);
+    if (headOnly || reply.body === null || reply.status === 204 || reply.status === 304) res.end();
+    else res.end(reply.body);
+  }
+
+  async function readBody(req: http.IncomingMessage): Promise<Uint8Array | undefined> {
+    const declared = req.headers['content-length'];
+    if (declared === undefined && req.headers['transfer-encoding'] === undefined) return undefined;
+    if (declared !== undefined && Number(declared) > maxBody) {
+      throw new HttpError(413, 'ReadSizeLimitExceeded', `request body of ${declared} bytes exceeds the limit of ${maxBody} bytes`, [['Connection', 'close']]);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > maxBody) {
+        throw new HttpError(413, 'ReadSizeLimitExceeded', `request body exceeds the limit of ${maxBody} bytes`, [['Connection', 'close']]);
+      }
+      chunks.push(buf);
+    }
+    if (size === 0) return undefined;
+    const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+    return new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength);
+  }
+
+  function requestData(req: http.IncomingMessage, path: string, rawQuery: string, body: Uint8Array | undefined): IncomingRequestData {
+    return {
+      method: req.method ?? 'GET',
+      path,
+      rawQuery,
+      headers: headerPairs(req.rawHeaders),
+      body,
+      remoteIp: req.socket.remoteAddress ?? '',
+      baseUrl,
+    };
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const rawQuery = q === -1 ? '' : rawUrl.slice(q + 1);
+    const method = req.method ?? 'GET';
+    const logId = logs.newId();
+    const record: LogRecord = { id: logId, time: new Date().toISOString(), type: 'http', method, route: rawPath, status: 0, ms: 0, remote_ip: req.socket.remoteAddress };
+    const finish = (status: number, code?: string, message?: string): void => {
+      record.status = status;
+      record.ms = Math.round((performance.now() - started) * 100) / 100;
+      if (code) {
+        record.error_code = code;
+        record.error = message;
+      }
+      logs.add(record);
+    };
+    const fail = (err: HttpError): void => {
+      sendError(res, err.status, err.code, err.message, logId, err.headers);
+      finish(err.status, err.code, err.message);
+    };
+
+    if (closing) {
+      return fail(new HttpError(503, 'ServiceUnavailable', 'the server is shutting down', [['Connection', 'close']]));
+    }
+    if (active > maxConcurrency) {
+      return fail(new HttpError(429, 'TooManyRequests', `too many concurrent requests (limit ${maxConcurrency})`, [['Retry-After', '1']]));
+    }
+
+    let path: string;
+    try {
+      path = decodeURI(rawPath);
+    } catch {
+      return fail(new HttpError(400, 'BadRequest', 'malformed percent-encoding in the request path'));
+    }
+
+    if (path.startsWith(endpointPrefix + '/') || path === endpointPrefix) {
+      record.type = 'endpoint';
+      const route = path.slice(endpointPrefix.length) || '/';
+      record.route = route;
+      return handleEndpoint(req, res, route, path, rawQuery, record, fail, finish);
+    }
+    if (path.startsWith(CLIENT_API_PREFIX)) {
+      record.type = 'auth';
+      let body: Uint8Array | undefined;
+      try {
+        body = await readBody(req);
+      } catch (err) {
+        return fail(err as HttpError);
+      }
+      const reply = await auth.handleClientApi(method, path, requestData(req, path, rawQuery, body));
+      if (reply) {
+        const bytes = reply.rawBody ?? (reply.body === undefined || reply.body === null ? null : Buffer.from(JSON.stringify(reply.body)));
+        const headers = reply.headers.some(([k]) => k.toLowerCase() === 'content-type') || !bytes ? reply.headers : [['Content-Type', 'application/json'] as [string, string], ...reply.headers];
+        writeReply(res, { status: reply.status, headers, body: bytes }, method === 'HEAD');
+        const err = reply.status >= 400 && reply.body && typeof reply.body === 'object' ? (reply.body as { error_code?: string; error?: string }) : undefined;
+        return finish(reply.status, err?.error_code, err?.error);
+      }
+    }
+    if (path.startsWith(LOGS_PREFIX) && method === 'GET') {
+      const rec = logs.get(path.slice(LOGS_PREFIX.length));
+      if (!rec) return fail(new HttpError(404, 'LogNotFound', 'no log record with that id (records are kept in memory for the most recent requests)'));
+      writeReply(res, { status: 200, headers: [['Content-Type', 'application/json']], body: JSON.stringify(rec) }, false);
+      return;
+    }
+    if (path === '/_atrium/health') {
+      writeReply(res, { status: 200, headers: [['Content-Type', 'application/json']], body: '{"status":"ok"}' }, method === 'HEAD');
+      return;
+    }
+    if (path.startsWith('/app/')) {
+      const other = path.split('/')[2];
+      if (other !== app.appId) return fail(new HttpError(404, 'AppNotFound', `app not found: '${other}' (this server serves '${app.appId}')`));
+    }
+    return fail(new HttpError(404, 'NotFound', `no resource at ${path}`));
+  }
+
+  async function handleEndpoint(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    route: string,
+    path: string,
+    rawQuery: string,
+    record: LogRecord,
+    fail: (err: HttpError) => void,
+    finish: (status: number, code?: string, message?: string) => void,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    const match = routes.match(route, method);
+    if (match.kind !== 'found') {
+      // Drain any body so the connection can be reused.
+      req.resume();
+      const msg = match.kind === 'no-route' ? `endpoint not found: ${route}` : `endpoint ${route} does not accept ${method} (it accepts ${match.allowed.join(', ')})`;
+      return fail(new HttpError(404, 'EndpointNotFound', msg));
+    }
+    const ep: EndpointDef = match.endpoint;
+    record.function = ep.functionName;
+    if (ep.disabled) {
+      req.resume();
+      return fail(new HttpError(404, 'EndpointNotFound', `endpoint ${route} is disabled`));
+    }
+    let body: Uint8Array | undefined;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      return fail(err as HttpError);
+    }
+    const fn = app.functions[ep.functionName];
+    if (!fn) return fail(new HttpError(404, 'FunctionNotFound', `function not found: '${ep.functionName}'`));
+
+    const reqData = requestData(req, path, rawQuery, body);
+    const who = await auth.resolveEndpointIdentity(fn, ep, reqData);
+    if (!who.ok) return fail(new HttpError(who.status, who.code, who.message, who.headers));
+    record.user_id = who.identity.user?.id || undefined;
+    try {
+      validateRequest(ep, reqData, app.secrets);
+    } catch (err) {
+      return fail(err as HttpError);
+    }
+    if (Object.keys(fn.canEvaluate).length > 0) {
+      const allowed = await auth.checkCanEvaluate(fn, who.identity, reqData);
+      if (!allowed.ok) return fail(new HttpError(allowed.status, allowed.code, allowed.message, allowed.headers));
+    }
+
+    const result = await invoker.invoke({
+      kind: 'endpoint',
+      functionName: ep.functionName,
+      route,
+      request: reqData,
+      respondResult: ep.respondResult,
+      returnType: negotiateReturnType(ep.returnType, firstHeader(reqData.headers, 'accept')),
+      logId: record.id,
+      user: who.identity.user,
+      runAsSystem: who.identity.runAsSystem,
+    });
+    if (result.logs.length > 0) record.logs = result.logs;
+    if (result.error) {
+      return fail(new HttpError(statusForInvocationError(result.error.code), result.error.code, result.error.message));
+    }
+    writeReply(res, { status: result.status, headers: result.headers, body: result.body }, method === 'HEAD');
+    finish(result.status);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  baseUrl = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`;
+
+  return {
+    url: baseUrl,
+    port: addr.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        closing = true;
+        const done = new Promise<void>((r) => {
+          if (active === 0) r();
+          else drained = r;
+        });
+        server.close(() => undefined);
+        server.closeIdleConnections();
+        void done.then(() => {
+          logs.flush();
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,42 @@
+// The CLI as a user meets it: --help on every command, SIGTERM finishing in-flight requests.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { FIXTURES, runCli, startAtrium } from '../helpers/server';
+
+test('--help works for the top level and for every command', async () => {
+  const top = await runCli(['--help']);
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /Usage: atrium <command>/);
+  for (const cmd of ['serve', 'data', 'users', 'apikeys']) {
+    const r = await runCli([cmd, '--help']);
+    assert.equal(r.code, 0, `${cmd} --help: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`atrium ${cmd}`), cmd);
+  }
+});
+
+test('unknown commands and options fail with a clear message', async () => {
+  const r = await runCli(['frobnicate']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown command "frobnicate"/);
+  const o = await runCli(['serve', path.join(FIXTURES, 'http-core'), '--bogus']);
+  assert.equal(o.code, 2);
+  assert.match(o.stderr, /unknown option --bogus/);
+});
+
+test('serve on a directory that does not exist fails naming it', async () => {
+  const r = await runCli(['serve', '/nonexistent/app-dir', '--port', '0']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\/nonexistent\/app-dir/);
+});
+
+test('SIGTERM finishes in-flight requests, then exits 0', async () => {
+  const srv = await startAtrium(path.join(FIXTURES, 'http-core'));
+  const inflight = fetch(`${srv.endpointBase}/slow?ms=600`).then(async (r) => ({ status: r.status, body: await r.json() }));
+  await new Promise((r) => setTimeout(r, 150));
+  const code = srv.stop('SIGTERM');
+  const res = await inflight;
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body, { slept: 600 });
+  assert.equal(await code, 0);
+});
