@@ -79,6 +79,28 @@ export interface CustomUserDataDef {
   onUserCreationFunctionName: string;
 }
 
+/** http(s)_endpoints/data_api_config.json (§3.3): the generated Data API's settings; here auth lives in the file itself. */
+export interface DataApiConfigDef {
+  disabled: boolean;
+  /** Ascending, e.g. ["v1"]; may contain "beta". */
+  versions: string[];
+  returnType: ReturnType;
+  createUserOnAuth: boolean;
+  runAsSystem: boolean;
+  runAsUserId: string;
+  runAsUserIdScriptSource: string;
+  canEvaluate: Record<string, unknown>;
+  validationMethod: ValidationMethod;
+  secretName?: string;
+  fetchCustomUserData: boolean;
+  logFunctionArguments: boolean;
+  /** Relative to the app dir. */
+  definedIn: string;
+}
+
+/** Which export generation the directory looks like (spec §2.1, real-world-usage §2). */
+export type AppLayout = 'appservices-cli' | 'realm-cli-v2' | 'realm-cli-v1' | 'stitch' | 'bare';
+
 export interface AppDefinition {
   /** Absolute path of the app directory. */
   dir: string;
@@ -104,9 +126,15 @@ export interface AppDefinition {
   packageJsonPath: string | null;
   allowedRequestOrigins: string[];
   problems: AppProblem[];
+  /** The Data API settings when the export has data_api_config.json; null/absent when it has none. */
+  dataApi?: DataApiConfigDef | null;
+  /** Export generation detected from the marker files. */
+  layout?: AppLayout;
 }
 
 export interface LoadOptions {
   /** Secrets by name (from --secrets and ATRIUM_SECRET_<NAME>). */
   secrets?: Record<string, string>;
+  /** Environment tag to use instead of the root config's `environment` ("" = no-environment). */
+  environment?: string;
 }
