@@ -113,8 +113,11 @@ function mergeLegacyWebhooks(webhooks: LegacyWebhook[], endpoints: EndpointDef[]
     const sameRoute = endpoints.find((e) => e.route === hook.endpoint.route);
     if (!sameRoute) {
       endpoints.push(hook.endpoint);
-    } else if (!sameRoute.legacyWebhook) {
-      sameRoute.legacyWebhook = hook.endpoint.legacyWebhook;
+    } else if (!sameRoute.legacyWebhook && hook.endpoint.legacyWebhook) {
+      // The explicit endpoint's own secret_name stays authoritative; the webhook's plain-text secret is kept
+      // only when the endpoint names none.
+      const { service, name, secretValue } = hook.endpoint.legacyWebhook;
+      sameRoute.legacyWebhook = sameRoute.secretName === undefined && secretValue !== undefined ? { service, name, secretValue } : { service, name };
     } else if (sameRoute.definedIn !== hook.endpoint.definedIn) {
       problems.warning(hook.endpoint.definedIn, undefined, `webhook route ${hook.endpoint.route} is already defined by ${sameRoute.definedIn}; this one is ignored`);
       continue;
