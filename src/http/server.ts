@@ -55,6 +55,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
   const auth = opts.auth ?? new SystemOnlyAuth();
   const routes = new RouteTable(app.endpoints);
   const endpointPrefix = `/app/${app.appId}/endpoint`;
+  const legacyWebhookPrefix = `${CLIENT_API_PREFIX}app/${app.appId}/service/`;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxConcurrency = opts.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
   let baseUrl = '';
@@ -186,6 +187,17 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
       const route = path.slice(endpointPrefix.length) || '/';
       record.route = route;
       return handleEndpoint(req, res, route, path, rawQuery, record, fail, finish);
+    }
+    if (path.startsWith(legacyWebhookPrefix)) {
+      // Old incoming-webhook URLs keep working: /api/client/v2.0/app/<id>/service/<svc>/incoming_webhook/<name>
+      // is the converted endpoint /<svc>/<name> (§3.1, §14.2).
+      const m = /^([^/]+)\/incoming_webhook\/([^/]+)$/.exec(path.slice(legacyWebhookPrefix.length));
+      if (m) {
+        record.type = 'endpoint';
+        const route = `/${m[1]}/${m[2]}`;
+        record.route = route;
+        return handleEndpoint(req, res, route, path, rawQuery, record, fail, finish);
+      }
     }
     if (path.startsWith(CLIENT_API_PREFIX)) {
       record.type = 'auth';
