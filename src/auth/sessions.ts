@@ -1,0 +1,112 @@
+// Sessions (§9.3): a login opens a session in the store and hands out a refresh token (long-lived) and an access
+// token (short-lived), both naming the session. Refresh mints a new access token while the session lives; logout
+// deletes the session, which revokes both tokens at once on every instance sharing the store.
+import { ObjectId } from 'bson';
+import type { AppDefinition } from '../app/types';
+import type { PlatformStore, SessionRecord } from '../platform/store';
+import { AuthError, invalidSession, userDisabled } from './errors';
+import type { TokenService } from './tokens';
+import type { LoadedUser, UserDirectory, VerifiedIdentity } from './users';
+
+export interface LoginResult {
+  access_token: string;
+  refresh_token: string;
+  user_id: string;
+  device_id: string;
+}
+
+export interface SessionUser {
+  loaded: LoadedUser;
+  session: SessionRecord;
+}
+
+const HEX24 = /^[0-9a-f]{24}$/;
+const ZERO_ID = '000000000000000000000000';
+
+export const accessTokenExpired = (): AuthError => invalidSession('access token expired');
+export const refreshTokenUnknown = (): AuthError => invalidSession('failed to find refresh token');
+
+export class SessionManager {
+  constructor(
+    private readonly app: AppDefinition,
+    private readonly store: PlatformStore,
+    private readonly tokens: TokenService,
+    private readonly users: UserDirectory,
+  ) {}
+
+  /** Opens a session for a user who just proved an identity. `deviceId` from the SDK's login options, if any. */
+  async open(loaded: LoadedUser, via: VerifiedIdentity, deviceId?: string): Promise<LoginResult> {
+    if (loaded.user.disabled) throw userDisabled();
+    const now = Date.now();
+    const device = deviceId && HEX24.test(deviceId) && deviceId !== ZERO_ID ? deviceId : new ObjectId().toHexString();
+    const session: SessionRecord = {
+      id: new ObjectId().toHexString(),
+      userId: loaded.user.id,
+      providerName: via.providerName,
+      providerType: via.providerType,
+      identityId: via.externalId,
+      deviceId: device,
+      createdAt: now,
+      expiresAt: now + this.tokens.refreshTtlSec * 1000,
+    };
+    await this.store.createSession(session);
+    await this.store.updateUser(loaded.user.id, { lastLoginAt: now });
+    const input = this.tokenInput(session);
+    const userData = this.users.customDataEnabled ? await this.users.customDataOf(loaded.user.id) : undefined;
+    return {
+      access_token: await this.tokens.issueAccess(input, userData),
+      refresh_token: await this.tokens.issueRefresh(input, { id: via.externalId, providerType: via.providerType, providerName: via.providerName }),
+      user_id: loaded.user.id,
+      device_id: device,
+    };
+  }
+
+  /** POST /auth/session: a new access token (custom user data re-read, as App Services did on refresh). */
+  async refresh(refreshToken: string): Promise<string> {
+    const { loaded, session } = await this.fromRefresh(refreshToken);
+    const userData = this.users.customDataEnabled ? await this.users.customDataOf(loaded.user.id) : undefined;
+    return this.tokens.issueAccess(this.tokenInput(session), userData);
+  }
+
+  /** DELETE /auth/session. */
+  async logout(refreshToken: string): Promise<void> {
+    const check = await this.tokens.verifyRefresh(refreshToken);
+    if (!check.ok) throw refreshTokenUnknown();
+    const deleted = await this.store.deleteSession(check.claims.sessionId);
+    this.tokens.forgetSession(check.claims.sessionId);
+    if (!deleted) throw refreshTokenUnknown();
+  }
+
+  /** The live session and user behind an access token; 401 InvalidSession otherwise. */
+  async fromAccess(accessToken: string): Promise<SessionUser> {
+    const check = await this.tokens.verifyAccess(accessToken);
+    if (!check.ok) throw check.expired ? accessTokenExpired() : invalidSession('invalid access token');
+    return this.live(check.claims.sessionId, check.claims.userId, 'access token revoked');
+  }
+
+  async fromRefresh(refreshToken: string): Promise<SessionUser> {
+    const check = await this.tokens.verifyRefresh(refreshToken);
+    if (!check.ok) throw check.expired ? invalidSession('refresh token expired') : refreshTokenUnknown();
+    return this.live(check.claims.sessionId, check.claims.userId, 'failed to find refresh token');
+  }
+
+  /** Either token type (the user API key routes accept both). */
+  async fromAnyToken(token: string): Promise<SessionUser> {
+    const access = await this.tokens.verifyAccess(token);
+    if (access.ok) return this.live(access.claims.sessionId, access.claims.userId, 'access token revoked');
+    return this.fromRefresh(token);
+  }
+
+  private async live(sessionId: string, userId: string, goneMessage: string): Promise<SessionUser> {
+    const session = await this.store.getSession(sessionId);
+    if (!session || session.userId !== userId || session.expiresAt < Date.now()) throw invalidSession(goneMessage);
+    const loaded = await this.users.load(userId);
+    if (!loaded) throw invalidSession(goneMessage);
+    if (loaded.user.disabled) throw userDisabled();
+    return { loaded, session };
+  }
+
+  private tokenInput(session: SessionRecord): { userId: string; sessionId: string; deviceId: string; domainId: string } {
+    return { userId: session.userId, sessionId: session.id, deviceId: session.deviceId, domainId: HEX24.test(this.app.internalId) ? this.app.internalId : '' };
+  }
+}
