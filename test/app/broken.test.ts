@@ -14,14 +14,13 @@ test('each unsupported section in use gets exactly one warning line', () => {
   }
 });
 
-test('the default files realm-cli writes for every app do not warn', () => {
-  // realm-v2 has graphql/config.json and sync/config.json as written for an app that uses neither.
+test('a section is reported when its folder is present, even with only the default files realm-cli writes', () => {
   const app = loadApp(fixture('realm-v2'), { secrets: { querySecret: 'q', 'sign-key': 's', 'my-api-key': 'k', jwt_signing_key: 'j' } });
-  assert.equal(problemsMatching(app, { level: 'warning' }).length, 0);
-  const cli = copyFixture('cli-2023'); // hosting/config.json {"enabled": false}
-  assert.equal(problemsMatching(loadApp(cli), { level: 'warning', file: 'hosting/' }).length, 0);
-  write(cli, 'hosting/config.json', { enabled: true });
-  oneProblem(loadApp(cli), { level: 'warning', file: 'hosting/' });
+  assert.deepEqual(problemsMatching(app, { level: 'warning' }).map((p) => p.file).sort(), ['graphql/', 'sync/']);
+  const bare = copyFixture('bare');
+  assert.equal(problemsMatching(loadApp(bare), { level: 'warning' }).length, 0);
+  write(bare, 'triggers/onInsert.json', { name: 'onInsert' });
+  oneProblem(loadApp(bare), { level: 'warning', file: 'triggers/', says: ['not supported by Atrium'] });
 });
 
 test('legacy third-party services get one warning each', () => {
