@@ -103,3 +103,10 @@ test('allowed_request_origins with a non-string entry keeps the strings and repo
   assert.deepEqual(app.allowedRequestOrigins, ['https://a.example']);
   oneProblem(app, { level: 'error', file: 'realm_config.json', field: 'allowed_request_origins[1]' });
 });
+
+test('the loaded app survives structured clone (it is handed to worker threads)', () => {
+  for (const name of ['realm-v2', 'cli-2023', 'stitch-legacy', 'bare', 'broken']) {
+    const app = loadApp(fixture(name));
+    assert.deepStrictEqual(structuredClone(app), app, name);
+  }
+});
