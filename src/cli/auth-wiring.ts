@@ -1,10 +1,21 @@
-// Chooses the endpoint authentication the server uses.
+// Builds the endpoint authentication the server uses: the AuthService (users, providers, tokens, client API)
+// over the platform store under --data-dir, running auth functions and scripts in the worker pool.
 import type { AppDefinition } from '../app';
-import { SystemOnlyAuth } from '../http';
+import { AuthService } from '../auth';
 import type { EndpointAuth } from '../http';
 import type { FunctionPool } from '../runtime';
 
-export async function createEndpointAuth(app: AppDefinition, dataDir: string, pool: FunctionPool): Promise<EndpointAuth> {
-  void app; void dataDir; void pool;
-  return new SystemOnlyAuth();
+export interface AuthWiringOptions {
+  dataDir: string;
+  mongodbUris: Record<string, string>;
+}
+
+export async function createEndpointAuth(app: AppDefinition, pool: FunctionPool, opts: AuthWiringOptions): Promise<{ auth: EndpointAuth; close: () => Promise<void>; warnings: string[] }> {
+  const service = new AuthService(app, {
+    dataDir: opts.dataDir,
+    runFunction: (inv) => pool.invoke(inv),
+    mongodbUris: opts.mongodbUris,
+  });
+  await service.init();
+  return { auth: service, close: () => service.close(), warnings: service.warnings };
 }

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { collectSecrets, formatProblem, loadApp } from '../app';
 import type { AppDefinition } from '../app';
 import { startServer, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY } from '../http';
-import type { EndpointAuth } from '../http';
 import { LogStore } from '../platform/logs';
 import { ensureDependencies, FunctionPool } from '../runtime';
 import { flag, intFlag, parseArgs, UsageError } from './args';
@@ -76,18 +75,20 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
 
   const dependenciesDir = await ensureDependencies(app, dataDir, (line) => process.stderr.write(line + '\n'));
+  const uris = mongodbUris(app, args.flags.get('mongodb-uri') ?? [], process.env);
   const pool = new FunctionPool(app, {
     workers: intFlag(args, 'workers', Math.max(1, os.availableParallelism()), 1),
     functionTimeoutMs: intFlag(args, 'function-timeout-ms', 300_000, 1),
     maxHeapMb: intFlag(args, 'max-heap-mb', 350, 16),
     dataDir,
-    mongodbUris: mongodbUris(app, args.flags.get('mongodb-uri') ?? [], process.env),
+    mongodbUris: uris,
     maxConcurrency: intFlag(args, 'max-concurrency', DEFAULT_MAX_CONCURRENCY, 1),
     dependenciesDir,
   });
   await pool.start();
   const logs = new LogStore({ sink: logFormat === 'none' ? null : (text) => process.stdout.write(text) });
-  const auth: EndpointAuth = await createEndpointAuth(app, dataDir, pool);
+  const { auth, close: closeAuth, warnings } = await createEndpointAuth(app, pool, { dataDir, mongodbUris: uris });
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const server = await startServer({
     app,
     invoker: pool,
@@ -118,6 +119,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     void server
       .close()
       .then(() => pool.close())
+      .then(() => closeAuth())
       .then(() => process.exit(0), (err: unknown) => {
         process.stderr.write(`atrium: error while stopping: ${String(err)}\n`);
         process.exit(1);
