@@ -76,7 +76,13 @@ export class AuthService {
   async init(): Promise<void> {
     if (this.parts) return;
     const store = this.opts.store ?? openSqlitePlatformStore(path.resolve(this.opts.dataDir));
-    const keys = await loadAuthKeys(store, this.opts.signingKey);
+    let keys;
+    try {
+      keys = await loadAuthKeys(store, this.opts.signingKey);
+    } catch (err) {
+      if (!this.opts.store) await store.close();
+      throw err;
+    }
     const tokens = new TokenService(keys, this.app.appId, this.opts.accessTokenTtlSec ?? 1800, this.opts.refreshTokenTtlSec ?? 60 * 24 * 3600);
     const throttle = new LoginThrottle(store, this.opts.throttle);
     const reader = this.opts.customUserData !== undefined ? this.opts.customUserData : dataLayerCustomUserData(this.app, path.resolve(this.opts.dataDir), this.opts.mongodbUris ?? {});
