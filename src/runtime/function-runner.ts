@@ -1,0 +1,210 @@
+// Runs one invocation inside a worker: finds and compiles the function, builds `context`, the request and
+// response objects, calls it, awaits/drains what it returns and encodes the result (all of it under the
+// invocation's deadline, which the pool keeps).
+import { EJSON } from 'bson';
+import type { AppDefinition, FunctionDef } from '../app/types';
+import { createServiceClient } from '../data';
+import { createFunctionConsole, type FunctionConsole } from './console-capture';
+import { createFunctionContext, systemUser, type FunctionContext, type SharedContextParts } from './context-object';
+import { encodeEJSON } from './encode';
+import { endpointResult } from './endpoint-result';
+import { ErrorCode, InvocationFailure, Messages, failedResult, thrownMessage } from './errors';
+import { HTTPResponse } from './http-response';
+import type { InvocationState } from './invocation-state';
+import { buildContextRequest, buildEndpointRequest, type BinaryFactory } from './request-object';
+import type { Sandbox } from './sandbox';
+import type { EndpointInvocation, FunctionInvocation, Invocation, InvocationResult, UserInfo } from './types';
+
+const utf8 = new TextEncoder();
+const MAX_INLINE_SOURCES = 500;
+
+export interface RunnerDeps {
+  app: AppDefinition;
+  sandbox: Sandbox;
+  shared: SharedContextParts;
+  require: (id: string) => unknown;
+  makeBinary: BinaryFactory;
+  dataDir: string;
+  mongodbUris: Record<string, string>;
+}
+
+interface Call {
+  inv: InvocationState;
+  context: FunctionContext;
+  console: FunctionConsole;
+}
+
+export class FunctionRunner {
+  private readonly inlineDefs = new Map<string, FunctionDef>();
+  /** route -> legacy webhook (service, name), for context.request.service/action. */
+  private readonly legacyWebhooks = new Map<string, { service: string; name: string }>();
+
+  constructor(private readonly deps: RunnerDeps) {
+    for (const ep of deps.app.endpoints) if (ep.legacyWebhook) this.legacyWebhooks.set(`${ep.route}\0${ep.functionName}`, ep.legacyWebhook);
+  }
+
+  async run(inv: InvocationState, invocation: Invocation): Promise<InvocationResult> {
+    try {
+      const def = this.definitionOf(invocation);
+      const call = this.prepare(inv, invocation);
+      const entry = this.entryPoint(def, call);
+      if (invocation.kind === 'endpoint') return await this.runEndpoint(call, entry, invocation);
+      return await this.runFunction(call, entry, invocation);
+    } catch (err) {
+      if (err instanceof InvocationFailure) return failedResult({ code: err.code, message: err.message }, inv.logs.lines());
+      return failedResult({ code: ErrorCode.FunctionExecutionError, message: thrownMessage(err) }, inv.logs.lines());
+    }
+  }
+
+  private async runEndpoint(call: Call, entry: (...args: unknown[]) => unknown, invocation: EndpointInvocation): Promise<InvocationResult> {
+    const request = buildEndpointRequest(invocation.request, this.deps.makeBinary);
+    const response = new HTTPResponse();
+    const returned = await settle(entry(request, response));
+    return endpointResult({
+      respondResult: invocation.respondResult,
+      returnType: invocation.returnType,
+      response,
+      returned,
+      logs: call.inv.logs.lines(),
+    });
+  }
+
+  private async runFunction(call: Call, entry: (...args: unknown[]) => unknown, invocation: FunctionInvocation): Promise<InvocationResult> {
+    const args = parseArgs(invocation.argsEJSON);
+    const returned = await settle(entry(...args));
+    const body = returned === undefined ? null : utf8.encode(encodeEJSON(returned));
+    return { status: 200, headers: [], body, logs: call.inv.logs.lines() };
+  }
+
+  private definitionOf(invocation: Invocation): FunctionDef {
+    if (invocation.kind === 'function' && invocation.source !== undefined) return this.inlineDefinition(invocation.functionName, invocation.source);
+    const def = lookup(this.deps.app, invocation.functionName);
+    if (!def) throw new InvocationFailure(ErrorCode.FunctionNotFound, Messages.functionNotFound(invocation.functionName));
+    return def;
+  }
+
+  private inlineDefinition(label: string, source: string): FunctionDef {
+    let def = this.inlineDefs.get(source);
+    if (!def) {
+      if (this.inlineDefs.size >= MAX_INLINE_SOURCES) this.inlineDefs.clear();
+      def = {
+        name: `\0inline:${this.inlineDefs.size}:${label}`,
+        file: `<${label}>`,
+        source,
+        private: true,
+        runAsSystem: false,
+        runAsUserId: '',
+        runAsUserIdScriptSource: '',
+        canEvaluate: {},
+        disableArgLogs: false,
+      };
+      this.inlineDefs.set(source, def);
+    }
+    return def;
+  }
+
+  private prepare(inv: InvocationState, invocation: Invocation): Call {
+    const identity = { user: invocation.user, runAsSystem: invocation.runAsSystem };
+    const console = createFunctionConsole((line) => inv.log(line));
+    const request =
+      invocation.kind === 'endpoint'
+        ? buildContextRequest(invocation.request, {
+            webhookUrl: invocation.route,
+            httpMethod: invocation.request.method,
+            ...this.serviceAndAction(invocation),
+          })
+        : invocation.request
+          ? buildContextRequest(invocation.request, {})
+          : undefined;
+    const call: Call = { inv, console, context: undefined as unknown as FunctionContext };
+    call.context = createFunctionContext(this.deps.shared, {
+      identity,
+      user: invocation.user ? reviveUser(invocation.user) : systemUser(),
+      request,
+      execute: (name, args) => this.execute(call, name, args),
+      getService: (name) => {
+        if (typeof name !== 'string') throw new this.deps.sandbox.realm.TypeError('context.services.get: the service name must be a string');
+        return createServiceClient({
+          app: this.deps.app,
+          serviceName: name,
+          dataDir: this.deps.dataDir,
+          mongodbUri: this.deps.mongodbUris[name],
+          identity,
+        });
+      },
+    });
+    return call;
+  }
+
+  private serviceAndAction(invocation: EndpointInvocation): { service?: string; action: string } {
+    const legacy = this.legacyWebhooks.get(`${invocation.route}\0${invocation.functionName}`);
+    return legacy ? { service: legacy.service, action: legacy.name } : { action: invocation.functionName };
+  }
+
+  /** context.functions.execute: same worker, same context; private functions allowed; arguments by reference. */
+  private execute(call: Call, name: unknown, args: unknown[]): unknown {
+    if (call.inv.ended) throw new this.deps.sandbox.realm.Error('context.functions.execute called after the invocation ended');
+    if (typeof name !== 'string') throw new this.deps.sandbox.realm.TypeError('context.functions.execute: the function name must be a string');
+    const def = lookup(this.deps.app, name);
+    if (!def) throw new this.deps.sandbox.realm.Error(Messages.functionNotFound(name));
+    return this.entryPoint(def, call)(...args);
+  }
+
+  private entryPoint(def: FunctionDef, call: Call): (...args: unknown[]) => unknown {
+    const factory = this.deps.sandbox.factoryFor(def);
+    const exported = factory(call.context, call.console, this.deps.require);
+    if (typeof exported !== 'function') {
+      throw new InvocationFailure(
+        ErrorCode.FunctionExecutionError,
+        `function '${def.name}' does not export a function (expected \`exports = function (...) {...}\`, found ${exported === undefined ? 'nothing' : typeof exported})`,
+      );
+    }
+    return exported as (...args: unknown[]) => unknown;
+  }
+}
+
+function lookup(app: AppDefinition, name: string): FunctionDef | undefined {
+  return Object.prototype.hasOwnProperty.call(app.functions, name) ? app.functions[name] : undefined;
+}
+
+/** Awaits a returned promise and drains a returned cursor (anything with a toArray method). */
+async function settle(value: unknown): Promise<unknown> {
+  let out = value;
+  if (isThenable(out)) out = await out;
+  if (isCursor(out)) {
+    out = (out as { toArray(): unknown }).toArray();
+    if (isThenable(out)) out = await out;
+  }
+  return out;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function isCursor(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { toArray?: unknown }).toArray === 'function';
+}
+
+function parseArgs(argsEJSON: string): unknown[] {
+  let args: unknown;
+  try {
+    args = EJSON.parse(argsEJSON, { relaxed: true });
+  } catch (err) {
+    throw new InvocationFailure(ErrorCode.InvalidParameter, `invalid function arguments: ${thrownMessage(err)}`);
+  }
+  if (!Array.isArray(args)) throw new InvocationFailure(ErrorCode.InvalidParameter, 'invalid function arguments: expected an array');
+  return args;
+}
+
+/** The user crossed a structured clone: BSON values in data/custom_data arrive as (Extended JSON) plain data. */
+function reviveUser(user: UserInfo): UserInfo {
+  return { ...user, data: revive(user.data), custom_data: revive(user.custom_data) };
+}
+
+function revive(value: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  for (const _key in value) return EJSON.deserialize(value, { relaxed: true }) as Record<string, unknown>;
+  return value;
+}
+

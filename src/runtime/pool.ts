@@ -1,0 +1,392 @@
+// The function worker pool (DESIGN "Processes and threads"): the main thread hands invocations to worker
+// threads and keeps every invocation's deadline itself, so a function stuck in a loop or eating its heap
+// costs that invocation, never the server or the other invocations:
+// - dispatch goes to the least-loaded worker whose heartbeat is fresh (a blocked worker is avoided);
+// - invocations queued on a blocked worker that has not started them are taken back and run elsewhere;
+// - past a deadline, an idle culprit is just cancelled; a culprit that blocks its worker gets the worker
+//   terminated and replaced; what that worker had started answers an error, what it had not is re-run.
+import type { AppDefinition } from '../app/types';
+import { ErrorCode, Messages, failedResult } from './errors';
+import type { Invocation, InvocationResult, RuntimeOptions } from './types';
+import type { FromWorker, WorkerCounters } from './wire';
+import { WorkerSlot, type ExitCause, type Pending, type SlotBoot } from './worker-slot';
+
+/** A worker whose heartbeat is older than this is considered blocked (it beats every 10 ms). */
+const STALE_MS = 50;
+/** Invocations queued on a worker blocked for this long move to another worker. */
+const STEAL_AFTER_MS = 100;
+/** A worker must acknowledge a cancellation this fast, or it is considered stuck and terminated. */
+const CANCEL_GRACE_MS = 100;
+const WATCHDOG_MS = 20;
+const MAX_RESPAWN_DELAY_MS = 5000;
+
+export interface PoolOptions extends RuntimeOptions {
+  /** Directory whose node_modules holds the app's npm dependencies (ensureDependencies), or null. */
+  dependenciesDir: string | null;
+  /** Lines the worker threads themselves wrote to stdout/stderr (never function console output). Default: dropped. */
+  onWorkerOutput?: (line: string) => void;
+  /**
+   * Freeze the JavaScript intrinsics of the worker threads' own realm (default true), so that prototype
+   * pollution through host objects (BSON values, Buffers, data-layer results) cannot leak between invocations.
+   * Turn off only for an npm dependency that must patch built-ins.
+   */
+  freezeIntrinsics?: boolean;
+}
+
+export interface PoolStats {
+  workers: number;
+  /** Workers replaced after a crash, heap exhaustion or a deadline. */
+  restarts: number;
+  timeouts: number;
+  /** Console lines / errors that arrived after their invocation had ended (summed over live workers). */
+  lateEvents: number;
+  /** Uncaught errors that could not be tied to an invocation (summed over live workers). */
+  orphanErrors: number;
+}
+
+export class FunctionPool {
+  private readonly boot: SlotBoot;
+  private slots: WorkerSlot[] = [];
+  private readonly pending = new Map<number, Pending>();
+  /** Accepted while no worker was ready. */
+  private waiting: Pending[] = [];
+  /** Unsettled invocations in deadline order (the timeout is the same for all, so arrival order). */
+  private deadlines: Pending[] = [];
+  private deadlineHead = 0;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private flushScheduled = false;
+  private nextId = 1;
+  private started = false;
+  private closing = false;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  private bootFailure: string | null = null;
+  private consecutiveBootFailures = 0;
+  private readonly slotCounters = new Map<WorkerSlot, WorkerCounters>();
+  private readonly totals = { restarts: 0, timeouts: 0, lateEvents: 0, orphanErrors: 0 };
+  private startWaiter: { resolve(): void; reject(err: Error): void } | null = null;
+
+  constructor(private readonly app: AppDefinition, private readonly opts: PoolOptions) {
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('workers must be an integer >= 1');
+    if (!(opts.functionTimeoutMs > 0)) throw new RangeError('functionTimeoutMs must be > 0');
+    if (!Number.isInteger(opts.maxHeapMb) || opts.maxHeapMb < 16) throw new RangeError('maxHeapMb must be an integer >= 16');
+    this.boot = {
+      app,
+      dataDir: opts.dataDir,
+      mongodbUris: opts.mongodbUris,
+      dependenciesDir: opts.dependenciesDir,
+      maxHeapMb: opts.maxHeapMb,
+      freezeIntrinsics: opts.freezeIntrinsics ?? true,
+      deployedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Spawns the workers; resolves when all are ready, rejects if one cannot boot. */
+  start(): Promise<void> {
+    if (this.started) throw new Error('FunctionPool.start() called twice');
+    this.started = true;
+    const ready = new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+    });
+    for (let i = 0; i < this.opts.workers; i++) this.spawn();
+    this.watchdog = setInterval(() => this.checkWorkers(), WATCHDOG_MS);
+    this.watchdog.unref();
+    return ready;
+  }
+
+  /** Runs an invocation. Never rejects: every failure comes back as `result.error`. */
+  invoke(inv: Invocation): Promise<InvocationResult> {
+    if (this.closing) return Promise.resolve(failedResult({ code: ErrorCode.InternalServerError, message: Messages.shuttingDown }));
+    return new Promise<InvocationResult>((resolve) => {
+      const p: Pending = { id: this.takeId(), inv, deadline: Date.now() + this.opts.functionTimeoutMs, settled: false, resolve, slot: null, seq: 0 };
+      this.pending.set(p.id, p);
+      this.deadlines.push(p);
+      this.armDeadlineTimer();
+      this.dispatch(p);
+    });
+  }
+
+  /** Invocations accepted and not answered yet. */
+  inFlight(): number {
+    return this.pending.size;
+  }
+
+  stats(): PoolStats {
+    let lateEvents = this.totals.lateEvents;
+    let orphanErrors = this.totals.orphanErrors;
+    for (const c of this.slotCounters.values()) {
+      lateEvents += c.lateEvents;
+      orphanErrors += c.orphanErrors;
+    }
+    return {
+      workers: this.slots.filter((s) => s.state === 'ready').length,
+      restarts: this.totals.restarts,
+      timeouts: this.totals.timeouts,
+      lateEvents,
+      orphanErrors,
+    };
+  }
+
+  /** Stops accepting, waits for the in-flight invocations (each bounded by its deadline), then stops the workers. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.pending.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    const slots = this.slots;
+    this.slots = [];
+    await Promise.all(slots.map((s) => s.stop()));
+  }
+
+  // ---- dispatch ----
+
+  private takeId(): number {
+    const id = this.nextId;
+    // Ids live in an int32 shared word; wrap long before any clash with a still-pending id.
+    this.nextId = id >= 0x7ffffffe ? 1 : id + 1;
+    return id;
+  }
+
+  private dispatch(p: Pending): void {
+    const slot = this.pickSlot(null);
+    if (!slot) {
+      if (this.bootFailure !== null) {
+        this.settle(p, failedResult({ code: ErrorCode.InternalServerError, message: Messages.cannotStart(this.bootFailure) }));
+        return;
+      }
+      this.waiting.push(p);
+      return;
+    }
+    slot.assign(p);
+    this.scheduleFlush();
+  }
+
+  /** Least-loaded ready worker, preferring those whose heartbeat is fresh. */
+  private pickSlot(exclude: WorkerSlot | null): WorkerSlot | null {
+    const now = Date.now();
+    let best: WorkerSlot | null = null;
+    let bestFresh = false;
+    for (const slot of this.slots) {
+      if (slot.state !== 'ready' || slot === exclude) continue;
+      const fresh = slot.heartbeatAge(now) <= STALE_MS;
+      if (best === null || (fresh && !bestFresh) || (fresh === bestFresh && slot.load() < best.load())) {
+        best = slot;
+        bestFresh = fresh;
+      }
+    }
+    return best;
+  }
+
+  private redispatch(items: Pending[], avoid: WorkerSlot | null): void {
+    for (const p of items) {
+      if (p.settled) continue;
+      const slot = this.pickSlot(avoid) ?? this.pickSlot(null);
+      if (slot) slot.assign(p);
+      else this.waiting.push(p);
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const slot of this.slots) slot.flush();
+    });
+  }
+
+  private settle(p: Pending, result: InvocationResult): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.pending.delete(p.id);
+    p.resolve(result);
+    if (this.pending.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  // ---- deadlines ----
+
+  private armDeadlineTimer(): void {
+    if (this.deadlineTimer !== null || this.deadlineHead >= this.deadlines.length) return;
+    const delay = Math.max(1, this.deadlines[this.deadlineHead].deadline - Date.now());
+    this.deadlineTimer = setTimeout(() => this.onDeadlineTimer(), delay);
+    this.deadlineTimer.unref();
+  }
+
+  private onDeadlineTimer(): void {
+    this.deadlineTimer = null;
+    const now = Date.now();
+    while (this.deadlineHead < this.deadlines.length) {
+      const p = this.deadlines[this.deadlineHead];
+      if (!p.settled && p.deadline > now) break;
+      this.deadlineHead++;
+      if (!p.settled) this.expire(p, now);
+    }
+    if (this.deadlineHead > 1024 && this.deadlineHead * 2 > this.deadlines.length) {
+      this.deadlines = this.deadlines.slice(this.deadlineHead);
+      this.deadlineHead = 0;
+    }
+    this.armDeadlineTimer();
+  }
+
+  private expire(p: Pending, now: number): void {
+    this.totals.timeouts++;
+    this.settle(p, failedResult({ code: ErrorCode.ExecutionTimeLimitExceeded, message: Messages.timeLimit }));
+    const slot = p.slot;
+    if (slot === null || slot.state !== 'ready') return; // waiting for a worker, or its worker is going away anyway
+    if (!slot.isStarted(p)) {
+      // It never started: the worker is busy with something else. Move its queue along.
+      this.redispatch(slot.reclaimUnstarted(), slot);
+      return;
+    }
+    if (slot.heartbeatAge(now) > STALE_MS) {
+      this.stopSlot(slot); // its code is running right now and blocking the worker
+    } else {
+      slot.cancel(p.id, now + CANCEL_GRACE_MS); // it is waiting on something: drop it; the worker must confirm
+      this.scheduleFlush();
+    }
+  }
+
+  /** Runs every WATCHDOG_MS: terminates stuck workers and moves invocations queued on blocked ones. */
+  private checkWorkers(): void {
+    const now = Date.now();
+    for (const slot of this.slots) {
+      if (slot.state !== 'ready') continue;
+      for (const ackBy of slot.cancelAckBy.values()) {
+        if (ackBy <= now) {
+          this.stopSlot(slot);
+          break;
+        }
+      }
+      if (slot.state !== 'ready') continue;
+      if (slot.heartbeatAge(now) > STEAL_AFTER_MS && slot.hasUnstarted() && this.pickSlot(slot) !== null) {
+        this.redispatch(slot.reclaimUnstarted(), slot);
+      }
+    }
+  }
+
+  // ---- workers ----
+
+  private spawn(): void {
+    const slot = new WorkerSlot(this.boot, this.opts.maxHeapMb, {
+      ready: (s) => this.onReady(s),
+      bootFailed: (s, message) => this.onBootFailed(s, message),
+      message: (s, msg) => this.onMessage(s, msg),
+      exit: (s, cause) => this.onExit(s, cause),
+      output: (line) => this.opts.onWorkerOutput?.(line),
+    });
+    this.slots.push(slot);
+  }
+
+  private stopSlot(slot: WorkerSlot): void {
+    if (slot.state === 'stopping' || slot.state === 'dead') return;
+    void slot.stop();
+  }
+
+  private onReady(slot: WorkerSlot): void {
+    this.consecutiveBootFailures = 0;
+    this.bootFailure = null;
+    if (this.startWaiter && this.slots.every((s) => s.state === 'ready')) {
+      this.startWaiter.resolve();
+      this.startWaiter = null;
+    }
+    if (this.waiting.length > 0) {
+      const waiting = this.waiting;
+      this.waiting = [];
+      this.redispatch(waiting, null);
+    }
+    void slot;
+  }
+
+  private onBootFailed(slot: WorkerSlot, message: string): void {
+    this.bootFailure = message.split('\n')[0];
+    this.opts.onWorkerOutput?.(`function worker failed to start: ${message}`);
+    if (this.startWaiter) {
+      this.startWaiter.reject(new Error(Messages.cannotStart(message)));
+      this.startWaiter = null;
+    }
+    this.stopSlot(slot);
+    if (!this.slots.some((s) => s.state === 'ready')) this.failWaiting();
+  }
+
+  private onMessage(slot: WorkerSlot, msg: FromWorker): void {
+    if (msg.t !== 'done') return;
+    for (const { id, result } of msg.results) {
+      const p = slot.assigned.get(id);
+      if (!p) continue;
+      slot.assigned.delete(id);
+      this.settle(p, result);
+    }
+    for (const id of msg.cancelled) {
+      slot.cancelAckBy.delete(id);
+      slot.assigned.delete(id);
+    }
+    this.slotCounters.set(slot, msg.counters);
+  }
+
+  private onExit(slot: WorkerSlot, cause: ExitCause): void {
+    this.slots = this.slots.filter((s) => s !== slot);
+    for (const msg of slot.drainMessages()) this.onMessage(slot, msg);
+    const counters = this.slotCounters.get(slot);
+    if (counters) {
+      this.totals.lateEvents += counters.lateEvents;
+      this.totals.orphanErrors += counters.orphanErrors;
+      this.slotCounters.delete(slot);
+    }
+    const unstarted = slot.reclaimUnstarted();
+    this.answerStarted(slot, cause);
+    if (this.startWaiter) {
+      this.startWaiter.reject(new Error(Messages.cannotStart(this.bootFailure ?? `a worker exited while starting (${cause})`)));
+      this.startWaiter = null;
+    }
+    if (!this.closed) {
+      this.totals.restarts++;
+      if (!slot.everReady) {
+        // Failing to boot: retry with a growing delay instead of spinning.
+        this.consecutiveBootFailures++;
+        this.bootFailure ??= `a worker exited while starting (${cause})`;
+        const delay = Math.min(MAX_RESPAWN_DELAY_MS, 100 * 2 ** (this.consecutiveBootFailures - 1));
+        setTimeout(() => {
+          if (!this.closed) this.spawn();
+        }, delay).unref();
+      } else {
+        this.spawn();
+      }
+    }
+    this.redispatch(unstarted, null);
+    if (this.bootFailure !== null && !this.slots.some((s) => s.state === 'ready')) this.failWaiting();
+  }
+
+  /** Answers the invocations a dead worker had started (and not finished). */
+  private answerStarted(slot: WorkerSlot, cause: ExitCause): void {
+    const started = [...slot.assigned.values()].filter((p) => !p.settled);
+    slot.assigned.clear();
+    const running = slot.shared.running();
+    const culpritKnown = started.some((p) => p.id === running);
+    for (const p of started) {
+      let message: string;
+      if (cause === 'out-of-memory') {
+        if (p.id === running || (!culpritKnown && started.length === 1)) message = Messages.memoryLimit(this.opts.maxHeapMb);
+        else if (culpritKnown) message = Messages.workerOutOfMemory;
+        else message = Messages.memoryLimitUnattributed(this.opts.maxHeapMb);
+      } else {
+        message = cause === 'stopped' ? Messages.workerStopped : Messages.workerCrashed;
+      }
+      this.settle(p, failedResult({ code: ErrorCode.FunctionExecutionError, message }));
+    }
+  }
+
+  private failWaiting(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const p of waiting) {
+      this.settle(p, failedResult({ code: ErrorCode.InternalServerError, message: Messages.cannotStart(this.bootFailure ?? 'unknown error') }));
+    }
+  }
+}

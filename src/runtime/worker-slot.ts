@@ -1,0 +1,183 @@
+// The main thread's handle on one function worker: spawning it, its queue of invocations not yet posted,
+// the invocations it holds, and what is known about it through the shared words (heartbeat, claims).
+import path from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { nextSeq, seqBefore, SharedState } from './shared-state';
+import type { Invocation, InvocationResult } from './types';
+import type { DispatchedInvocation, FromWorker, ToWorker, WorkerBoot } from './wire';
+
+const WORKER_FILE = path.join(__dirname, 'worker-main.js');
+
+/** An invocation accepted by the pool and not yet answered. */
+export interface Pending {
+  id: number;
+  inv: Invocation;
+  deadline: number;
+  settled: boolean;
+  resolve(result: InvocationResult): void;
+  /** Where it is now, and its dispatch number there. */
+  slot: WorkerSlot | null;
+  seq: number;
+}
+
+export type SlotState = 'starting' | 'ready' | 'stopping' | 'dead';
+export type ExitCause = 'stopped' | 'crashed' | 'out-of-memory';
+
+export interface SlotEvents {
+  ready(slot: WorkerSlot): void;
+  bootFailed(slot: WorkerSlot, message: string): void;
+  message(slot: WorkerSlot, msg: FromWorker): void;
+  exit(slot: WorkerSlot, cause: ExitCause): void;
+  output(line: string): void;
+}
+
+export type SlotBoot = Omit<WorkerBoot, 'shared' | 'port'>;
+
+export class WorkerSlot {
+  readonly shared = SharedState.create();
+  readonly assigned = new Map<number, Pending>();
+  state: SlotState = 'starting';
+  everReady = false;
+  /** Set when the pool decided to stop it (deadline); otherwise an exit is a crash. */
+  stopRequested = false;
+  /** Invocation id -> time by which the worker must acknowledge its cancellation. */
+  readonly cancelAckBy = new Map<number, number>();
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private lastSeq = 0;
+  private outbox: DispatchedInvocation[] = [];
+  private outboxTransfer: ArrayBuffer[] = [];
+  private cancels: number[] = [];
+  private outOfMemory = false;
+
+  constructor(boot: SlotBoot, maxHeapMb: number, private readonly events: SlotEvents) {
+    const channel = new MessageChannel();
+    this.port = channel.port1;
+    const workerData: WorkerBoot = { ...boot, shared: this.shared.buffer, port: channel.port2 };
+    this.worker = new Worker(WORKER_FILE, {
+      workerData,
+      transferList: [channel.port2],
+      resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+      // The server's environment never reaches function code, even through the real `process`.
+      env: {},
+      stdout: true,
+      stderr: true,
+      name: 'atrium-function-worker',
+    });
+    this.port.on('message', (msg: FromWorker) => this.onMessage(msg));
+    this.worker.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.outOfMemory = true;
+      else events.output(`function worker error: ${err.stack ?? err.message}`);
+    });
+    this.worker.on('exit', () => {
+      const cause: ExitCause = this.outOfMemory ? 'out-of-memory' : this.stopRequested ? 'stopped' : 'crashed';
+      this.state = 'dead';
+      events.exit(this, cause);
+      this.port.close();
+    });
+    for (const stream of [this.worker.stdout, this.worker.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n')) if (line.trim() !== '') events.output(line);
+      });
+    }
+  }
+
+  private onMessage(msg: FromWorker): void {
+    if (this.state === 'dead') return;
+    if (msg.t === 'ready') {
+      if (this.state === 'starting') this.state = 'ready';
+      this.everReady = true;
+      this.events.ready(this);
+    } else if (msg.t === 'boot-failed') {
+      this.events.bootFailed(this, msg.message);
+    } else {
+      this.events.message(this, msg);
+    }
+  }
+
+  /** Messages the worker posted before it died (results that were already on their way). */
+  drainMessages(): FromWorker[] {
+    const out: FromWorker[] = [];
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) out.push(m.message as FromWorker);
+    return out;
+  }
+
+  load(): number {
+    return this.assigned.size;
+  }
+
+  heartbeatAge(now: number): number {
+    return now - this.shared.lastBeat();
+  }
+
+  /** Queues an invocation for this worker; it is posted with the others of this tick by flush(). */
+  assign(p: Pending): void {
+    p.slot = this;
+    p.seq = this.lastSeq = nextSeq(this.lastSeq);
+    this.assigned.set(p.id, p);
+    let inv = p.inv;
+    if (inv.request?.body !== undefined) {
+      // A private copy the worker can take over (the caller's buffer may be a view into a shared pool).
+      const body = new Uint8Array(inv.request.body);
+      this.outboxTransfer.push(body.buffer);
+      inv = { ...inv, request: { ...inv.request, body } } as Invocation;
+    }
+    this.outbox.push({ id: p.id, seq: p.seq, inv });
+  }
+
+  cancel(id: number, ackBy: number): void {
+    this.cancels.push(id);
+    this.cancelAckBy.set(id, ackBy);
+  }
+
+  flush(): void {
+    if (this.state === 'dead') return;
+    if (this.cancels.length > 0) {
+      const msg: ToWorker = { t: 'cancel', ids: this.cancels };
+      this.cancels = [];
+      this.port.postMessage(msg);
+    }
+    if (this.outbox.length > 0) {
+      const msg: ToWorker = { t: 'run', items: this.outbox };
+      const transfer = this.outboxTransfer;
+      this.outbox = [];
+      this.outboxTransfer = [];
+      this.port.postMessage(msg, transfer);
+    }
+  }
+
+  /**
+   * Takes back every assigned invocation the worker has not started (it never will: the claim word says so).
+   * Returns them, removed from this slot.
+   */
+  reclaimUnstarted(): Pending[] {
+    const startedUpTo = this.shared.claimUpTo(this.lastSeq);
+    const taken: Pending[] = [];
+    for (const p of this.assigned.values()) {
+      if (seqBefore(startedUpTo, p.seq)) taken.push(p);
+    }
+    for (const p of taken) {
+      this.assigned.delete(p.id);
+      p.slot = null;
+    }
+    // Everything up to lastSeq is claimed now: nothing still queued here may be posted.
+    this.outbox = [];
+    this.outboxTransfer = [];
+    return taken;
+  }
+
+  hasUnstarted(): boolean {
+    return seqBefore(this.shared.claimed(), this.lastSeq);
+  }
+
+  isStarted(p: Pending): boolean {
+    return !seqBefore(this.shared.claimed(), p.seq);
+  }
+
+  stop(): Promise<number> {
+    this.stopRequested = true;
+    if (this.state !== 'dead') this.state = 'stopping';
+    return this.worker.terminate();
+  }
+}
