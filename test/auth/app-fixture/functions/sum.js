@@ -1,0 +1,3 @@
+exports = function (a, b) {
+  return { sum: a + b, caller: context.user.id };
+};
