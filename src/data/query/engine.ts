@@ -93,6 +93,8 @@ export function mingoCall<T>(fn: () => T): T {
   } catch (err) {
     if (err instanceof DataError) throw err;
     if (err instanceof Error) {
+      if (/immutable field/i.test(err.message)) throw new DataError(66, 'ImmutableField', err.message);
+      if (/would create a conflict/i.test(err.message)) throw new DataError(40, 'ConflictingUpdateOperators', err.message.replace(/^updating/, 'Updating'));
       if (/unknown (top level|query) operator/i.test(err.message)) throw badValue(err.message.replace(/^unknown (top level |query )?operator:?\s*/i, 'unknown operator: '));
       throw badValue(err.message);
     }
@@ -120,6 +122,42 @@ export interface CompiledFilter {
   matchesAll: boolean;
 }
 
+const LOGICAL = new Set(['$and', '$or', '$nor']);
+
+/** Rejects unknown operators up front (the filter itself is compiled lazily, maybe never). */
+function validateFilter(filter: Document, depth = 0): void {
+  if (depth > 100) throw badValue('filter is nested too deeply');
+  for (const [k, v] of Object.entries(filter)) {
+    if (LOGICAL.has(k)) {
+      if (!Array.isArray(v) || v.length === 0) throw badValue(`${k} must be a nonempty array`);
+      for (const c of v) {
+        if (!isPlainObject(c)) throw badValue(`${k} argument's entries must be objects`);
+        validateFilter(c as Document, depth + 1);
+      }
+    } else if (k === '$expr' || k === '$comment') {
+      continue;
+    } else if (k.startsWith('$')) {
+      throw badValue(`unknown top level operator: ${k}`);
+    } else if (isPlainObject(v) && Object.keys(v).some((x) => x.startsWith('$'))) {
+      validateOperators(v as Document, depth + 1);
+    }
+  }
+}
+
+function validateOperators(ops: Document, depth: number): void {
+  for (const [op, arg] of Object.entries(ops)) {
+    if (op === '$options') continue;
+    if (!op.startsWith('$')) throw badValue(`unknown operator: ${op} (an operator object cannot mix operators and field names)`);
+    if (!CONTEXT.getOperator(core.OpType.QUERY, op)) throw badValue(`unknown operator: ${op}`);
+    if (op === '$not' && isPlainObject(arg)) validateOperators(arg as Document, depth + 1);
+    if (op === '$elemMatch' && isPlainObject(arg)) {
+      const keys = Object.keys(arg);
+      if (keys.length > 0 && keys.every((x) => x.startsWith('$') && !LOGICAL.has(x) && x !== '$expr')) validateOperators(arg as Document, depth + 1);
+      else validateFilter(arg as Document, depth + 1);
+    }
+  }
+}
+
 export function compileFilter(filter: Document): CompiledFilter {
   let typed = false;
   scanOperators(filter, (k) => {
@@ -127,9 +165,19 @@ export function compileFilter(filter: Document): CompiledFilter {
     if (k === '$type') typed = true;
   });
   const clean = '$comment' in filter ? withoutKeys(filter, ['$comment']) : filter;
+  validateFilter(clean);
   if (Object.keys(clean).length === 0) return { test: () => true, typed: false, matchesAll: true };
-  const q = mingoCall(() => new queryModule.Query(clean, options() as never));
-  return { test: (doc) => mingoCall(() => q.test(doc)), typed, matchesAll: false };
+  // Compiled on first use: plans answered by an exact key match never need it.
+  let q: InstanceType<typeof queryModule.Query> | null = null;
+  return {
+    test: (doc) =>
+      mingoCall(() => {
+        q ??= new queryModule.Query(clean, options() as never);
+        return q.test(doc);
+      }),
+    typed,
+    matchesAll: false,
+  };
 }
 
 export function checkProjection(projection: Document | undefined): void {

@@ -184,7 +184,12 @@ function collect(v: unknown, parts: readonly string[], i: number, out: PathValue
       if (idx < v.length) collect(v[idx], parts, i + 1, out);
       return;
     }
-    for (const e of v) if (isPlainObject(e)) collect(e, parts, i, out);
+    for (const e of v) {
+      // An element without the field counts as null (as in MongoDB's index keys).
+      const before = out.values.length;
+      collect(e, parts, i, out);
+      if (out.values.length === before) out.values.push(undefined);
+    }
     return;
   }
   if (!isPlainObject(v)) return;

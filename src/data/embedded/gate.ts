@@ -1,0 +1,63 @@
+// At most one session transaction per store per thread holds SQLite's write lock at a time, across awaits.
+// better-sqlite3 waits for a lock synchronously, so a write from the same thread that met that lock would block
+// the very thread that has to finish the transaction: such writes wait here (asynchronously) instead.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataError } from '../errors';
+
+export class TxnGate {
+  private holder: object | null = null;
+  private readonly waiters: Array<() => void> = [];
+  /** The transaction whose callback (withTransaction) is running in the current async context. */
+  readonly current = new AsyncLocalStorage<object>();
+
+  get busy(): boolean {
+    return this.holder !== null;
+  }
+
+  isHeldBy(owner: object): boolean {
+    return this.holder === owner;
+  }
+
+  /** Waits for the lock and takes it for `owner`. */
+  async acquire(owner: object): Promise<void> {
+    while (this.holder !== null) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.holder = owner;
+  }
+
+  release(owner: object): void {
+    if (this.holder !== owner) return;
+    this.holder = null;
+    const next = this.waiters.splice(0);
+    for (const w of next) w();
+  }
+
+  /**
+   * Waits until no transaction of this thread holds the lock. A write issued from inside the callback of the
+   * transaction that holds it would wait for itself: refused with a clear error instead.
+   */
+  async whenFree(timeoutMs: number): Promise<void> {
+    if (this.holder === null) return;
+    const mine = this.current.getStore();
+    if (mine !== undefined && mine === this.holder) {
+      throw new DataError(
+        263,
+        'OperationNotSupportedInTransaction',
+        'this write was issued inside session.withTransaction() without { session }: the transaction holds the write lock until it ends, so pass { session } in the options of every operation inside the transaction',
+      );
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.holder !== null) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new DataError(112, 'WriteConflict', `a write waited more than ${timeoutMs / 1000} s for a transaction started in the same thread (an operation inside a transaction without { session }?)`);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+}

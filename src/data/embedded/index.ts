@@ -1,0 +1,29 @@
+// The embedded store: one SQLite file per data source under <dataDir>/data/, opened once per thread.
+import { EmbeddedDataSource } from './source';
+import { dataSourceFile } from './sqlite-file';
+import { EmbeddedStore } from './store';
+
+export { EmbeddedDataSource } from './source';
+export type { ExplainResult } from './source';
+export { dataSourceFile, synchronousMode, BUSY_TIMEOUT_MS } from './sqlite-file';
+export { TRANSACTION_LIFETIME_MS } from './session';
+
+const opened = new Map<string, EmbeddedDataSource>();
+
+/** The embedded data source `serviceName` under `dataDir` (opened on first use in this thread). */
+export function openEmbeddedDataSource(dataDir: string, serviceName: string): EmbeddedDataSource {
+  const file = dataSourceFile(dataDir, serviceName);
+  let source = opened.get(file);
+  if (!source) {
+    source = new EmbeddedDataSource(serviceName, new EmbeddedStore(file));
+    opened.set(file, source);
+  }
+  return source;
+}
+
+/** Closes every embedded store this thread opened. */
+export async function closeEmbeddedDataSources(): Promise<void> {
+  const all = [...opened.values()];
+  opened.clear();
+  for (const s of all) await s.close();
+}
