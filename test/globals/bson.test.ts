@@ -225,3 +225,20 @@ test('works on values from a node:vm realm', () => {
   const isOid = vm.runInContext('(v) => v instanceof BSON.ObjectId', ctx);
   assert.equal(isOid(new bson.ObjectId()), true);
 });
+
+test('EJSON bound to a vm realm: parsed Dates, objects and arrays are that realm\'s', () => {
+  const ctx = vm.createContext({});
+  const realm = vm.runInContext('({ JSON, Date })', ctx) as { JSON: JSON; Date: DateConstructor };
+  const realmEJSON = createEJSONGlobal(realm) as unknown as typeof EJSON;
+  ctx.EJSON = realmEJSON;
+  ctx.BSON = BSON;
+  const checks = vm.runInContext(
+    `(() => { const v = EJSON.parse('{"when":{"$date":{"$numberLong":"5"}},"list":[1],"id":{"$oid":"5e58667d902d38559c802b13"}}');
+      return [v.when instanceof Date, v instanceof Object, v.list instanceof Array, v.id instanceof BSON.ObjectId, v.when.getTime()]; })()`,
+    ctx,
+  );
+  assert.deepEqual([...checks], [true, true, true, true, 5]);
+  // The host-realm global is unchanged: its Dates are host Dates.
+  assert.ok(EJSON.parse('{"$date":{"$numberLong":"5"}}') instanceof Date);
+  assert.ok(Object.isFrozen(realmEJSON));
+});

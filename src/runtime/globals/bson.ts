@@ -10,7 +10,9 @@ import {
   Binary, BSONRegExp, BSONSymbol, BSONValue, Code, DBRef, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId,
   Timestamp, UUID,
 } from 'bson';
-import { deserializeEJSON, isPaddedBase64, minMaxKeyMarker, parseEJSON, stringifyEJSON } from './ejson';
+import { deserializeEJSON, isPaddedBase64, minMaxKeyMarker, parseEJSON, stringifyEJSON, type ParseRealm } from './ejson';
+
+export type { ParseRealm } from './ejson';
 import { regexOptionsFromFlags } from './values';
 
 type AnyClass = { prototype: object; name: string } & Function;
@@ -177,11 +179,11 @@ function buildBSONGlobal(): Readonly<Record<string, unknown>> {
   return Object.freeze(global);
 }
 
-function buildEJSONGlobal(): Readonly<Record<string, unknown>> {
+function buildEJSONGlobal(realm: ParseRealm | undefined): Readonly<Record<string, unknown>> {
   const ejson = {
     /** EJSON text (canonical or relaxed) -> values; invalid type wrappers throw. */
     parse(text: unknown): unknown {
-      return parseEJSON(text as string);
+      return parseEJSON(text as string, realm);
     },
     /**
      * Canonical EJSON with App Services' number rule (integral -> $numberLong). Accepts JSON.stringify's
@@ -209,11 +211,11 @@ function buildEJSONGlobal(): Readonly<Record<string, unknown>> {
     serialize(value: unknown, options?: unknown): unknown {
       const relaxed = options !== null && typeof options === 'object' && (options as { relaxed?: unknown }).relaxed === true;
       const text = stringifyEJSON(value, relaxed ? 'relaxed' : 'canonical');
-      return text === undefined ? undefined : JSON.parse(text);
+      return text === undefined ? undefined : (realm ? realm.JSON : JSON).parse(text);
     },
     /** EJSON object tree -> values. */
     deserialize(tree: unknown): unknown {
-      return deserializeEJSON(tree);
+      return deserializeEJSON(tree, realm);
     },
   };
   return Object.freeze(ejson);
@@ -227,9 +229,14 @@ export function createBSONGlobal(): Readonly<Record<string, unknown>> {
   return (bsonGlobal ??= buildBSONGlobal());
 }
 
-/** The frozen `EJSON` global. Built once per process and shared. */
-export function createEJSONGlobal(): Readonly<Record<string, unknown>> {
-  return (ejsonGlobal ??= buildEJSONGlobal());
+/**
+ * The frozen `EJSON` global. Without `realm` it is built once per process and its results are this realm's
+ * objects; give the function sandbox's own `{JSON, Date}` (from the vm context) so that parsed Dates, objects and
+ * arrays are that realm's (`instanceof Date` holds in function code). BSON values are the bson classes either way.
+ */
+export function createEJSONGlobal(realm?: ParseRealm): Readonly<Record<string, unknown>> {
+  if (realm) return buildEJSONGlobal(realm);
+  return (ejsonGlobal ??= buildEJSONGlobal(undefined));
 }
 
 /** MinKey/MaxKey for `BSON.MinKey`/`BSON.MaxKey` passed bare as a value (as the docs do), else undefined. */

@@ -298,6 +298,17 @@ export function stringifyEJSON(
 
 // --- reading -------------------------------------------------------------------------------------------------
 
+/**
+ * The realm whose objects parsing should produce: a node:vm context's own `JSON` and `Date`, so that in function
+ * code `EJSON.parse(text).when instanceof Date` and `parsed instanceof Object` hold as they did in App Services.
+ */
+export interface ParseRealm {
+  JSON: { parse(text: string): unknown };
+  Date: new (ms: number) => Date;
+}
+
+const HOST_REALM: ParseRealm = { JSON, Date };
+
 export class EJSONParseError extends SyntaxError {
   override name = 'EJSONParseError';
 }
@@ -340,7 +351,7 @@ function promoteInt64(s: unknown, what: string): number | Long {
   return Number.isSafeInteger(n) ? n : Long.fromString(digits);
 }
 
-function parseDate(v: unknown): Date {
+function parseDate(v: unknown, realm: ParseRealm): Date {
   let ms: number;
   if (typeof v === 'string') {
     if (!ISO_DATE_RE.test(v)) invalid('$date', v, 'an ISO-8601 date-time string, {"$numberLong": "<ms>"} or a number');
@@ -353,7 +364,7 @@ function parseDate(v: unknown): Date {
     return invalid('$date', v, 'an ISO-8601 date-time string, {"$numberLong": "<ms>"} or a number');
   }
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) invalid('$date', v, 'a representable date');
-  return new Date(ms);
+  return new realm.Date(ms);
 }
 
 function singleKey(o: object): string | undefined {
@@ -385,7 +396,7 @@ function parseBinary(b64: unknown, subType: unknown): Binary {
  */
 const NOT_A_WRAPPER: unique symbol = Symbol('notAWrapper');
 
-function convertWrapper(o: Record<string, unknown>, keys: string[], depth: number): unknown {
+function convertWrapper(o: Record<string, unknown>, keys: string[], depth: number, realm: ParseRealm): unknown {
   const k0 = keys[0]!;
   if (keys.length === 1) {
     const v = o[k0];
@@ -414,7 +425,7 @@ function convertWrapper(o: Record<string, unknown>, keys: string[], depth: numbe
           return invalid('$numberDecimal', v, 'a decimal number string that fits Decimal128');
         }
       case '$date':
-        return parseDate(v);
+        return parseDate(v, realm);
       case '$binary':
         if (v === null || typeof v !== 'object' || Array.isArray(v)) invalid('$binary', v, '{"base64": "...", "subType": "<hex>"}');
         {
@@ -470,40 +481,40 @@ function convertWrapper(o: Record<string, unknown>, keys: string[], depth: numbe
     }
     if ('$code' in o && '$scope' in o) {
       if (typeof o.$code !== 'string') invalid('$code', o.$code, 'a string');
-      const scope = revive(o.$scope, depth + 1);
+      const scope = revive(o.$scope, depth + 1, realm);
       if (scope === null || typeof scope !== 'object' || Array.isArray(scope)) invalid('$scope', o.$scope, 'a document');
       return new Code(o.$code, scope as Record<string, unknown>);
     }
   }
   if ('$ref' in o && '$id' in o && typeof o.$ref === 'string' && (o.$db === undefined || typeof o.$db === 'string')) {
     const fields: Record<string, unknown> = {};
-    for (const k of keys) if (k !== '$ref' && k !== '$id' && k !== '$db') fields[k] = revive(o[k], depth + 1);
-    return new DBRef(o.$ref, revive(o.$id, depth + 1) as ObjectId, o.$db as string | undefined, fields);
+    for (const k of keys) if (k !== '$ref' && k !== '$id' && k !== '$db') fields[k] = revive(o[k], depth + 1, realm);
+    return new DBRef(o.$ref, revive(o.$id, depth + 1, realm) as ObjectId, o.$db as string | undefined, fields);
   }
   return NOT_A_WRAPPER;
 }
 
 /** Converts a parsed JSON tree in place into BSON/JS values (the tree must be freshly parsed: it is mutated). */
-function revive(value: unknown, depth: number): unknown {
+function revive(value: unknown, depth: number, realm: ParseRealm): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > MAX_DEPTH) throw depthError();
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
-      if (v !== null && typeof v === 'object') value[i] = revive(v, depth + 1);
+      if (v !== null && typeof v === 'object') value[i] = revive(v, depth + 1, realm);
     }
     return value;
   }
   const o = value as Record<string, unknown>;
   const keys = Object.keys(o);
   if (keys.length > 0 && keys[0]!.charCodeAt(0) === 36 /* $ */) {
-    const converted = convertWrapper(o, keys, depth);
+    const converted = convertWrapper(o, keys, depth, realm);
     if (converted !== NOT_A_WRAPPER) return converted;
   }
   for (const k of keys) {
     const v = o[k];
     if (v === null || typeof v !== 'object') continue;
-    const r = revive(v, depth + 1);
+    const r = revive(v, depth + 1, realm);
     if (r === v) continue;
     // A "__proto__" key from JSON.parse is an own data property; plain assignment would call the setter.
     if (k === '__proto__') Object.defineProperty(o, k, { value: r, writable: true, enumerable: true, configurable: true });
@@ -513,20 +524,20 @@ function revive(value: unknown, depth: number): unknown {
 }
 
 /** EJSON text (canonical or relaxed) -> JS/BSON values. Throws EJSONParseError on JSON syntax errors and invalid type wrappers. */
-export function parseEJSON(text: string): unknown {
+export function parseEJSON(text: string, realm: ParseRealm = HOST_REALM): unknown {
   if (typeof text !== 'string') throw new TypeError(`EJSON.parse expects a string, got ${text === null ? 'null' : typeof text}`);
   let tree: unknown;
   try {
-    tree = JSON.parse(text);
+    tree = realm.JSON.parse(text);
   } catch (e) {
     throw new EJSONParseError(`EJSON: ${(e as Error).message}`);
   }
-  return revive(tree, 0);
+  return revive(tree, 0, realm);
 }
 
 /** An EJSON object tree (e.g. the result of EJSON.serialize) -> JS/BSON values. The input is not modified. */
-export function deserializeEJSON(tree: unknown): unknown {
+export function deserializeEJSON(tree: unknown, realm: ParseRealm = HOST_REALM): unknown {
   // Round-trip through text: a deep copy that also drops anything JSON cannot carry.
   const text = JSON.stringify(tree);
-  return text === undefined ? undefined : parseEJSON(text);
+  return text === undefined ? undefined : parseEJSON(text, realm);
 }
