@@ -174,7 +174,8 @@ test('transformEsmImports rewrites simple imports and export default, keeping li
     '  basename as bn',
     '} from "path";',
     'import "cjs-pkg";',
-    'export default async function handler(req) { return join("a", "b") + bn("/x/y") + typeof axios + typeof createHash + typeof rb + def() + named + typeof path.sep; }',
+    'export default async function handler(req) { return join("a", "b") + bn("/x/y") + typeof axios + typeof createHash + typeof rb + def() + named + typeof path.sep + helper(); }',
+    'export function helper() { return "!"; }',
   ].join('\n');
   const out = transformEsmImports(src)!;
   assert.notEqual(out, null);
@@ -184,7 +185,7 @@ test('transformEsmImports rewrites simple imports and export default, keeping li
   const fakeRequire = (id: string): unknown => (id === 'axios' ? { default: () => 'axios', __esModule: true } : req(id));
   const factory = vm.runInNewContext(`(function (require) { var exports; ${out}\n; return exports; })`, { Object });
   const handler = factory(fakeRequire);
-  return handler().then((v: string) => assert.equal(v, 'a/byfunctionfunctionfunctiondefault export7string'));
+  return handler().then((v: string) => assert.equal(v, 'a/byfunctionfunctionfunctiondefault export7string!'));
 });
 
 test('transformEsmImports leaves unknown shapes alone', () => {

@@ -3,10 +3,13 @@
 // rewritten into require() calls in place, keeping every line number.
 //
 // Handled: import x from "m"; import * as x from "m"; import {a, b as c} from "m"; import x, {a} from "m";
-// import x, * as y from "m"; import "m"; export default <expr>. Anything else is left as it is.
+// import x, * as y from "m"; import "m"; export default <expr>; `export` before a declaration is dropped.
+// Anything else is left as it is.
 
 const IMPORT_RE = /^([ \t]*)import[ \t]+(?:([\w$*{][^;'"`]*?)[ \t\r\n]*from[ \t]*)?(['"])([^'"\r\n]+)\3[ \t]*;?/gm;
 const EXPORT_DEFAULT_RE = /^([ \t]*)export[ \t]+default[ \t]+/gm;
+/** `export` in front of a declaration: dropped so the file compiles (the name stays a local helper). */
+const EXPORT_DECL_RE = /^([ \t]*)export[ \t]+(?=(?:async[ \t]+)?function\b|const\b|let\b|var\b|class\b)/gm;
 const IDENT_RE = /^[A-Za-z_$][\w$]*$/;
 
 /** `default` interop that works for CommonJS, transpiled ESM (__esModule) and require(esm) namespaces. */
@@ -67,6 +70,10 @@ export function transformEsmImports(source: string): string | null {
   out = out.replace(EXPORT_DEFAULT_RE, (_whole: string, indent: string) => {
     changed = true;
     return `${indent}exports = `;
+  });
+  out = out.replace(EXPORT_DECL_RE, (_whole: string, indent: string) => {
+    changed = true;
+    return indent;
   });
   return changed ? out : null;
 }
