@@ -149,6 +149,7 @@ export class ClientApi {
       return on('DELETE', async () => {
         const su = await this.p.sessions.fromAccess(bearerToken(req));
         await this.p.store.deleteUser(su.loaded.user.id);
+        this.p.sessions.forgetUser(su.loaded.user.id);
         return reply(204);
       });
     }

@@ -1,6 +1,10 @@
 // Sessions (§9.3): a login opens a session in the store and hands out a refresh token (long-lived) and an access
 // token (short-lived), both naming the session. Refresh mints a new access token while the session lives; logout
 // deletes the session, which revokes both tokens at once on every instance sharing the store.
+//
+// An endpoint called with a Bearer token needs its session and user on every request. They are remembered for a
+// short time (default 1 s) so a busy client costs no store lookups; a logout or user deletion on this instance
+// forgets them at once, and a change made elsewhere (another instance, the CLI) is seen within that time.
 import { ObjectId } from 'bson';
 import type { AppDefinition } from '../app/types';
 import type { PlatformStore, SessionRecord } from '../platform/store';
@@ -26,12 +30,18 @@ const ZERO_ID = '000000000000000000000000';
 export const accessTokenExpired = (): AuthError => invalidSession('access token expired');
 export const refreshTokenUnknown = (): AuthError => invalidSession('failed to find refresh token');
 
+const RECENT_LIMIT = 10_000;
+
 export class SessionManager {
+  private readonly recent = new Map<string, { su: SessionUser; until: number }>();
+
   constructor(
     private readonly app: AppDefinition,
     private readonly store: PlatformStore,
     private readonly tokens: TokenService,
     private readonly users: UserDirectory,
+    /** How long a looked-up session and user are reused for access tokens (0 = always read the store). */
+    private readonly recentMs = 1000,
   ) {}
 
   /** Opens a session for a user who just proved an identity. `deviceId` from the SDK's login options, if any. */
@@ -73,7 +83,7 @@ export class SessionManager {
     const check = await this.tokens.verifyRefresh(refreshToken);
     if (!check.ok) throw refreshTokenUnknown();
     const deleted = await this.store.deleteSession(check.claims.sessionId);
-    this.tokens.forgetSession(check.claims.sessionId);
+    this.forgetSession(check.claims.sessionId);
     if (!deleted) throw refreshTokenUnknown();
   }
 
@@ -81,7 +91,27 @@ export class SessionManager {
   async fromAccess(accessToken: string): Promise<SessionUser> {
     const check = await this.tokens.verifyAccess(accessToken);
     if (!check.ok) throw check.expired ? accessTokenExpired() : invalidSession('invalid access token');
-    return this.live(check.claims.sessionId, check.claims.userId, 'access token revoked');
+    const { sessionId, userId } = check.claims;
+    const now = Date.now();
+    const hit = this.recent.get(sessionId);
+    if (hit && hit.until > now && hit.su.loaded.user.id === userId) return hit.su;
+    const su = await this.live(sessionId, userId, 'access token revoked');
+    if (this.recentMs > 0) {
+      if (this.recent.size >= RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value as string);
+      this.recent.set(sessionId, { su, until: now + this.recentMs });
+    }
+    return su;
+  }
+
+  /** Forgets what this instance remembers about a session (after logout). */
+  forgetSession(sessionId: string): void {
+    this.recent.delete(sessionId);
+    this.tokens.forgetSession(sessionId);
+  }
+
+  /** Forgets every remembered session of a user (after deletion or disabling). */
+  forgetUser(userId: string): void {
+    for (const [id, r] of this.recent) if (r.su.loaded.user.id === userId) this.forgetSession(id);
   }
 
   async fromRefresh(refreshToken: string): Promise<SessionUser> {

@@ -140,6 +140,33 @@ describe('tokens', () => {
     }
   });
 
+  test('a session looked up for a Bearer token is reused briefly; changes made elsewhere apply within that time', async () => {
+    const cached = await startAuth(t.app, { dataDir: t.dataDir, sessionCacheMs: 300 });
+    try {
+      const admin = await AuthAdmin.open(t.app, t.dataDir);
+      const u = await admin.createUser('cache@example.com', 'password1');
+      const { access_token, refresh_token } = (await loginUserpass(cached.auth, 'cache@example.com', 'password1')).body;
+      assert.equal(await bearerWorks(cached.auth, access_token), true);
+      await admin.setUserDisabled(u.id, true);
+      await admin.close();
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(await bearerWorks(cached.auth, access_token), false, 'refused once the remembered session is older than the cache time');
+      // A logout on this instance is immediate.
+      await (async () => {
+        const a2 = await AuthAdmin.open(t.app, t.dataDir);
+        await a2.setUserDisabled(u.id, false);
+        await a2.close();
+      })();
+      const s2 = (await loginUserpass(cached.auth, 'cache@example.com', 'password1')).body;
+      assert.equal(await bearerWorks(cached.auth, s2.access_token), true);
+      assert.equal((await api(cached.auth, 'DELETE', '/auth/session', { token: s2.refresh_token })).status, 204);
+      assert.equal(await bearerWorks(cached.auth, s2.access_token), false);
+      void refresh_token;
+    } finally {
+      await cached.auth.close();
+    }
+  });
+
   test('a signing key given by flag replaces the stored one and must be long enough', async () => {
     const a = await startAuth(t.app, { dataDir: t.dataDir, signingKey: 'k'.repeat(40) });
     try {

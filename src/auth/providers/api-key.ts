@@ -34,11 +34,15 @@ function checkName(name: string): string {
 export class ApiKeyProvider {
   constructor(private readonly ctx: ProviderContext) {}
 
-  /** The identity behind a key (throttled per address on failure); the provider must be enabled by the caller. */
+  /**
+   * The identity behind a key; the provider must be enabled by the caller. Keys are 64 random characters, so guessing
+   * is hopeless: a valid key is not slowed by the throttle; wrong keys are counted per address and, past the limit,
+   * answered 429.
+   */
   async verify(secret: string, ip: string, providerName = PROVIDER_TYPE): Promise<VerifiedIdentity> {
-    await this.ctx.throttle.check(ip);
     const key = secret.length === KEY_LENGTH ? await this.ctx.store.findApiKeyByHash(hashApiKey(this.ctx.keys.apiKeyPepper, secret)) : null;
     if (!key) {
+      await this.ctx.throttle.check(ip);
       await this.ctx.throttle.failed(ip);
       throw invalidKey();
     }

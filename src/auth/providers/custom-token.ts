@@ -110,12 +110,15 @@ export class CustomTokenProvider {
   }
 
   /** Verifies a token and returns its identity (`sub`) with the metadata fields as user data. */
+  /** Valid tokens are not slowed by the throttle; invalid ones are counted per address (429 past the limit). */
   async verify(token: string, ip: string): Promise<VerifiedIdentity> {
-    await this.ctx.throttle.check(ip);
     try {
       return await this.check(token);
     } catch (err) {
-      if (err instanceof AuthError && err.status === 401) await this.ctx.throttle.failed(ip);
+      if (err instanceof AuthError && err.status === 401) {
+        await this.ctx.throttle.check(ip);
+        await this.ctx.throttle.failed(ip);
+      }
       throw err;
     }
   }
