@@ -98,7 +98,11 @@ export async function startAtriumForBench(appDir: string, extraArgs: string[] = 
 }
 
 export async function measure(v: Variant, connections: number, duration: number): Promise<Sample> {
-  const r = await autocannon({ url: v.url, connections, duration, method: v.method, body: v.body, headers: v.headers });
+  const opts: AutocannonOptions = { url: v.url, connections, duration };
+  if (v.method) opts.method = v.method;
+  if (v.body !== undefined) opts.body = v.body;
+  if (v.headers) opts.headers = v.headers;
+  const r = await autocannon(opts);
   return { rps: r.requests.average, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
 }
 
