@@ -1,7 +1,20 @@
-// Public face of the data layer (DESIGN "Data"). Used inside function workers by context.services.get(name).
-// PLACEHOLDER signature agreed between runtime/ and data/; data/ owns and replaces the body.
+// Public face of the data layer (DESIGN "Data"). Used inside function workers by context.services.get(name),
+// and by the serve/data commands on the main thread.
 import type { AppDefinition } from '../app/types';
 import type { ExecutionIdentity } from '../runtime/types';
+import { MongoServiceClient } from './client';
+import { closeEmbeddedDataSources, openEmbeddedDataSource } from './embedded';
+import { notSupported } from './errors';
+import { closeMongoDataSources, openMongoDataSource } from './mongodb';
+import type { DataSource } from './types';
+
+export { MongoServiceClient, MongoDatabase, MongoCollection, ClientSession, FindCursor, AggregationCursor, isDataCursor } from './client';
+export { checkMongoConnection, describeUri } from './mongodb';
+export { BulkWriteError, DataError } from './errors';
+export { MAX_QUERY_RESULT } from './types';
+export type { DataSource, Document, IndexInfo, IndexSpec, Namespace, SourceSession } from './types';
+export { ensureConfiguredIndexes, readConfiguredIndexes } from './configured-indexes';
+export type { ConfiguredIndex } from './configured-indexes';
 
 export interface ServiceClientOptions {
   app: AppDefinition;
@@ -15,17 +28,69 @@ export interface ServiceClientOptions {
   identity: ExecutionIdentity;
 }
 
+/** Service types that are MongoDB clusters (legacy exports say "mongodb"). */
+const CLUSTER_TYPES = new Set(['mongodb-atlas', 'mongodb']);
+/** Data Federation sources: known to App Services, not servable here. */
+const FEDERATION_TYPES = new Set(['datalake', 'mongodb-datafederation']);
+
+/** How `name` is served: a cluster, a Data Federation source (refused), or not a data source at all. */
+export function dataSourceKind(app: AppDefinition, name: string): 'cluster' | 'federation' | undefined {
+  const def = app.dataSources.find((d) => d.name === name);
+  if (def) {
+    if (CLUSTER_TYPES.has(def.type)) return 'cluster';
+    if (FEDERATION_TYPES.has(def.type)) return 'federation';
+    return undefined;
+  }
+  return name === 'mongodb-atlas' ? 'cluster' : undefined;
+}
+
+/** The names context.services.get() answers with a MongoDB client ("mongodb-atlas" always). */
+export function dataSourceNames(app: AppDefinition): string[] {
+  const names = new Set(['mongodb-atlas']);
+  for (const d of app.dataSources) if (CLUSTER_TYPES.has(d.type)) names.add(d.name);
+  return [...names];
+}
+
+/** The DataSource for a data source name: embedded by default, the driver when a connection string is set. */
+export function openDataSource(serviceName: string, dataDir: string, mongodbUri?: string): DataSource {
+  return mongodbUri ? openMongoDataSource(serviceName, mongodbUri) : openEmbeddedDataSource(dataDir, serviceName);
+}
+
+/**
+ * The seam for rules and schema (spec §12, issue 6): a non-system caller's operations will go through a
+ * rules-enforcing DataSource wrapped around the real one. Until that layer exists every caller reaches the
+ * store directly (documented in docs/data.md).
+ */
+function forIdentity(source: DataSource, _identity: ExecutionIdentity, _app: AppDefinition): DataSource {
+  return source;
+}
+
+/** A DataSource whose every operation fails with a clear error (Data Federation sources). */
+function federationClient(name: string): MongoServiceClient {
+  const refuse = (): never => {
+    throw notSupported(`data source "${name}" is an Atlas Data Federation source; it`);
+  };
+  const source = new Proxy({} as DataSource, {
+    get: (_t, prop) => (prop === 'kind' ? 'mongodb' : prop === 'name' ? name : refuse),
+  });
+  return new MongoServiceClient(source, true);
+}
+
 /**
  * Returns the App Services MongoDB service client (§11.3: db(name).collection(name)...) for a data source,
  * or undefined when the app has no data source of that name ("mongodb-atlas" always exists).
  * Safe to call per invocation: the underlying store/connection is opened once per thread and reused.
  */
-export function createServiceClient(opts: ServiceClientOptions): unknown {
-  void opts;
-  throw new Error('data layer not implemented yet');
+export function createServiceClient(opts: ServiceClientOptions): MongoServiceClient | undefined {
+  const kind = dataSourceKind(opts.app, opts.serviceName);
+  if (kind === undefined) return undefined;
+  if (kind === 'federation') return federationClient(opts.serviceName);
+  const source = openDataSource(opts.serviceName, opts.dataDir, opts.mongodbUri);
+  return new MongoServiceClient(forIdentity(source, opts.identity, opts.app), opts.identity.runAsSystem);
 }
 
 /** Closes every store and connection opened by this thread (called on worker shutdown). */
 export async function closeDataSources(): Promise<void> {
-  /* nothing opened yet */
+  await closeEmbeddedDataSources();
+  await closeMongoDataSources();
 }
