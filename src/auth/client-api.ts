@@ -80,7 +80,7 @@ export class ClientApi {
       if (seg[1] !== this.p.app.appId) return 'app';
       if (sub[0] === 'location') return on('GET', async () => this.location(req));
       if (sub[0] === 'functions') return on('POST', async () => this.callFunction(req));
-      const provider = decodeURIComponent(sub[2]);
+      const provider = sub[2]; // the HTTP layer already percent-decoded the path
       const action = sub.slice(3).join('/');
       const userpass = (): ReturnType<ProviderSet['userpass']> => this.p.providers.userpass(provider);
       const body = (): Record<string, unknown> => jsonBody(req);

@@ -177,7 +177,8 @@ export class SqlitePlatformStore implements PlatformStore {
       insertApiKey: db.prepare('INSERT INTO api_keys (id, name, kind, user_id, key_hash, disabled, created_at, scope) VALUES (?, ?, ?, ?, ?, 0, ?, ?)'),
       apiKeyByHash: db.prepare<[string], ApiKeyRow>('SELECT id, name, kind, user_id, disabled, created_at FROM api_keys WHERE key_hash = ?'),
       apiKeyById: db.prepare<[string], ApiKeyRow>('SELECT id, name, kind, user_id, disabled, created_at FROM api_keys WHERE id = ?'),
-      listApiKeys: db.prepare<[], ApiKeyRow>('SELECT id, name, kind, user_id, disabled, created_at FROM api_keys ORDER BY created_at, id'),
+      listApiKeysOfKind: db.prepare<[string], ApiKeyRow>('SELECT id, name, kind, user_id, disabled, created_at FROM api_keys WHERE kind = ? ORDER BY created_at, id'),
+      listApiKeysOfUser: db.prepare<[string], ApiKeyRow>('SELECT id, name, kind, user_id, disabled, created_at FROM api_keys WHERE user_id = ? ORDER BY created_at, id'),
       setApiKeyDisabled: db.prepare('UPDATE api_keys SET disabled = ? WHERE id = ?'),
       deleteApiKey: db.prepare('DELETE FROM api_keys WHERE id = ?'),
       deleteApiKeysOfUser: db.prepare('DELETE FROM api_keys WHERE user_id = ?'),
@@ -332,10 +333,8 @@ export class SqlitePlatformStore implements PlatformStore {
   }
 
   async listApiKeys(filter: { kind?: 'server' | 'user'; userId?: string }): Promise<ApiKeyRecord[]> {
-    return this.stmt.listApiKeys
-      .all()
-      .map(toApiKey)
-      .filter((k) => (filter.kind === undefined || k.kind === filter.kind) && (filter.userId === undefined || k.userId === filter.userId));
+    const rows = filter.userId !== undefined ? this.stmt.listApiKeysOfUser.all(filter.userId) : this.stmt.listApiKeysOfKind.all(filter.kind ?? 'server').concat(filter.kind === undefined ? this.stmt.listApiKeysOfKind.all('user') : []);
+    return rows.map(toApiKey).filter((k) => filter.kind === undefined || k.kind === filter.kind);
   }
 
   async setApiKeyDisabled(id: string, disabled: boolean): Promise<boolean> {
