@@ -80,7 +80,9 @@ function options(resolver?: CollectionResolver): Record<string, unknown> {
     context: CONTEXT,
     idKey: '_id',
     useStrictMode: true,
-    scriptEnabled: false,
+    // mingo implements $setWindowFields with an internal $function; user-supplied $function, $accumulator and
+    // $where are refused before anything runs (and functions never survive toHostValue anyway).
+    scriptEnabled: true,
     processingMode: core.ProcessingMode.CLONE_OFF,
     ...(resolver ? { collectionResolver: resolver } : {}),
   };
@@ -162,6 +164,7 @@ export function compileFilter(filter: Document): CompiledFilter {
   let typed = false;
   scanOperators(filter, (k) => {
     if (k in UNSUPPORTED_QUERY_OPERATORS) throw notSupported(`the ${k} query operator`, UNSUPPORTED_QUERY_OPERATORS[k]);
+    if (k === '$function' || k === '$accumulator') throw notSupported(`the ${k} operator`, 'server-side JavaScript');
     if (k === '$type') typed = true;
   });
   const clean = '$comment' in filter ? withoutKeys(filter, ['$comment']) : filter;
