@@ -213,6 +213,13 @@ export class ClientApi {
 
   private async login(provider: string, req: IncomingRequestData): Promise<ClientApiResponse> {
     const body = jsonBody(req);
+    if (new URLSearchParams(req.rawQuery).get('link') === 'true') {
+      // Link the proven identity to the user of the access token (e.g. an anonymous user who registers).
+      const su = await this.p.sessions.fromAccess(bearerToken(req));
+      const verified = await this.p.providers.verifyLogin(provider, body, req.remoteIp);
+      await this.p.users.link(su.loaded, verified);
+      return reply(200, await this.p.sessions.accessFor(su));
+    }
     const verified = await this.p.providers.verifyLogin(provider, body, req.remoteIp);
     const loaded = await this.p.users.forIdentity(verified, true);
     if (!loaded) throw new AuthError(401, 'InvalidSession', 'invalid session: user not found');

@@ -78,6 +78,13 @@ export class SessionManager {
     return this.tokens.issueAccess(this.tokenInput(session), userData);
   }
 
+  /** A fresh access token for an open session (after linking an identity to it). */
+  async accessFor(su: SessionUser): Promise<Omit<LoginResult, 'refresh_token'> & { refresh_token: null }> {
+    this.forgetUser(su.loaded.user.id);
+    const userData = this.users.customDataEnabled ? await this.users.customDataOf(su.loaded.user.id) : undefined;
+    return { access_token: await this.tokens.issueAccess(this.tokenInput(su.session), userData), refresh_token: null, user_id: su.loaded.user.id, device_id: su.session.deviceId };
+  }
+
   /** DELETE /auth/session. */
   async logout(refreshToken: string): Promise<void> {
     const check = await this.tokens.verifyRefresh(refreshToken);

@@ -6,7 +6,7 @@ import { createServiceClient } from '../data/index';
 import type { IdentityRecord, PlatformStore, UserRecord } from '../platform/store';
 import { DuplicateKeyError } from '../platform/store';
 import type { UserInfo } from '../runtime/types';
-import { userDisabled } from './errors';
+import { AuthError, userDisabled } from './errors';
 import type { RunFunction } from './functions';
 import { callFunction } from './functions';
 
@@ -116,6 +116,30 @@ export class UserDirectory {
     const loaded = { user, identities: [identity] };
     await this.afterCreate(loaded);
     return loaded;
+  }
+
+  /**
+   * Identity linking (login with `?link=true`): adds the identity to `current`. An email/password identity of a user
+   * who never logged in (a fresh registration) moves over and that empty user is removed; an identity that belongs to
+   * another user who has used it is refused.
+   */
+  async link(current: LoadedUser, v: VerifiedIdentity): Promise<LoadedUser> {
+    const inUse = (): AuthError => new AuthError(409, 'AccountNameInUse', 'a user already exists with the specified provider');
+    if (v.providerType === 'api-key') throw new AuthError(400, 'InvalidParameter', 'API keys cannot be linked to a user');
+    const ownerId = v.userId ?? (await this.store.findIdentity(v.providerName, v.externalId))?.userId;
+    if (ownerId === current.user.id) return (await this.load(current.user.id)) ?? current;
+    if (ownerId !== undefined) {
+      const other = await this.load(ownerId);
+      const movable = other && v.providerType === 'local-userpass' && other.user.lastLoginAt === null && other.identities.length === 1 && typeof v.data.email === 'string';
+      if (!movable) throw inUse();
+      await this.store.updateUserpass(String(v.data.email).trim().toLowerCase(), { userId: current.user.id });
+      await this.store.moveIdentity(v.providerName, v.externalId, current.user.id);
+      await this.store.deleteUser(ownerId);
+    } else {
+      await this.store.addIdentity({ userId: current.user.id, providerName: v.providerName, providerType: v.providerType, externalId: v.externalId, data: { ...v.data } });
+    }
+    if (Object.keys(v.data).length > 0) await this.store.updateUser(current.user.id, { data: { ...current.user.data, ...v.data } });
+    return (await this.load(current.user.id)) ?? current;
   }
 
   /** Runs auth/custom_user_data.json's on_user_creation_function_name with the new user; its failure does not undo the user. */

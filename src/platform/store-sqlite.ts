@@ -165,6 +165,7 @@ export class SqlitePlatformStore implements PlatformStore {
       findIdentity: db.prepare<[string, string], IdentityRow>('SELECT * FROM identities WHERE provider_name = ? AND external_id = ?'),
       listIdentities: db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE user_id = ? ORDER BY rowid'),
       deleteIdentities: db.prepare('DELETE FROM identities WHERE user_id = ?'),
+      moveIdentity: db.prepare('UPDATE identities SET user_id = ? WHERE provider_name = ? AND external_id = ?'),
       getUserpass: db.prepare<[string], UserpassRow>('SELECT * FROM userpass WHERE email_key = ?'),
       getUserpassByUser: db.prepare<[string], UserpassRow>('SELECT * FROM userpass WHERE user_id = ?'),
       insertUserpass: db.prepare('INSERT INTO userpass (email_key, email, credential_id, user_id, password_hash, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -254,6 +255,10 @@ export class SqlitePlatformStore implements PlatformStore {
       if (isUniqueViolation(err)) throw new DuplicateKeyError('that identity already belongs to a user');
       throw err;
     }
+  }
+
+  async moveIdentity(providerName: string, externalId: string, toUserId: string): Promise<void> {
+    this.stmt.moveIdentity.run(toUserId, providerName, externalId);
   }
 
   async getUserpass(emailKey: string): Promise<UserpassRecord | null> {

@@ -90,6 +90,8 @@ export interface PlatformStore {
   findIdentity(providerName: string, externalId: string): Promise<IdentityRecord | null>;
   listIdentities(userId: string): Promise<IdentityRecord[]>;
   addIdentity(identity: IdentityRecord): Promise<void>;
+  /** Gives an existing identity to another user (identity linking). */
+  moveIdentity(providerName: string, externalId: string, toUserId: string): Promise<void>;
 
   // local-userpass credentials and their one-time tokens.
   getUserpass(emailKey: string): Promise<UserpassRecord | null>;

@@ -164,11 +164,11 @@ export interface ApiResult {
 }
 
 /** Calls the client API like the HTTP layer would (JSON body, raw body decoded). */
-export async function api(auth: AuthService, method: string, sub: string, init: { body?: unknown; token?: string; headers?: Array<[string, string]>; ip?: string } = {}): Promise<ApiResult> {
+export async function api(auth: AuthService, method: string, sub: string, init: { body?: unknown; token?: string; headers?: Array<[string, string]>; ip?: string; query?: string } = {}): Promise<ApiResult> {
   const p = sub.startsWith('/auth/') && !sub.startsWith('/auth/providers/') ? `/api/client/v2.0${sub}` : `/api/client/v2.0/app/${APP_ID}${sub}`;
   const headers: Array<[string, string]> = [...(init.headers ?? [])];
   if (init.token) headers.push(['Authorization', `Bearer ${init.token}`]);
-  const r = await auth.handleClientApi(method, p, req({ method, path: p, headers, body: init.body, ip: init.ip }));
+  const r = await auth.handleClientApi(method, p, req({ method, path: p, headers, body: init.body, ip: init.ip, query: init.query }));
   if (!r) return { status: 0, headers: [], body: undefined };
   const body = r.rawBody ? JSON.parse(Buffer.from(r.rawBody).toString('utf8')) : r.body;
   return { status: r.status, headers: r.headers, body };

@@ -463,6 +463,25 @@ describe('client API: location, profile, delete, functions/call, CORS', () => {
     assert.deepEqual([bad.status, bad.body.error_code], [403, 'DomainNotAllowed']);
   });
 
+  test('identity linking (login with ?link=true): anonymous user keeps its id when it registers; taken identities are refused', async () => {
+    const anon = (await api(t.auth, 'POST', '/auth/providers/anon-user/login')).body;
+    await api(t.auth, 'POST', '/auth/providers/local-userpass/register', { body: { email: 'upgrade@example.com', password: 'secret12' } });
+    const linked = await api(t.auth, 'POST', '/auth/providers/local-userpass/login', { query: 'link=true', token: anon.access_token, body: { username: 'upgrade@example.com', password: 'secret12' } });
+    assert.equal(linked.status, 200, JSON.stringify(linked.body));
+    assert.equal(linked.body.user_id, anon.user_id);
+    const profile = await api(t.auth, 'GET', '/auth/profile', { token: linked.body.access_token });
+    assert.deepEqual(profile.body.identities.map((i: { provider_type: string }) => i.provider_type).sort(), ['anon-user', 'local-userpass']);
+    assert.equal(profile.body.data.email, 'upgrade@example.com');
+    const later = await loginUserpass(t.auth, 'upgrade@example.com', 'secret12');
+    assert.equal(later.body.user_id, anon.user_id, 'the email now logs in as the linked user');
+    // An identity another user has used cannot be taken over.
+    const other = (await api(t.auth, 'POST', '/auth/providers/anon-user/login')).body;
+    const taken = await api(t.auth, 'POST', '/auth/providers/local-userpass/login', { query: 'link=true', token: other.access_token, body: { username: 'fc@example.com', password: 'secret12' } });
+    assert.deepEqual([taken.status, taken.body.error_code], [409, 'AccountNameInUse']);
+    // Linking needs a valid access token.
+    assert.equal((await api(t.auth, 'POST', '/auth/providers/anon-user/login', { query: 'link=true' })).status, 401);
+  });
+
   test('DELETE /auth/delete removes the user and ends its sessions', async () => {
     await api(t.auth, 'POST', '/auth/providers/local-userpass/register', { body: { email: 'bye@example.com', password: 'secret12' } });
     const s = (await loginUserpass(t.auth, 'bye@example.com', 'secret12')).body;

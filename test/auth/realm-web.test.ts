@@ -97,6 +97,15 @@ describe('realm-web against Atrium', () => {
     await assert.rejects(app.logIn(Realm.Credentials.function({ user: 'grace', pin: '9' })), /wrong pin/);
   });
 
+  test('an anonymous user links email/password credentials and keeps its id', async () => {
+    const anon = await app.logIn(Realm.Credentials.anonymous(false));
+    await app.emailPasswordAuth.registerUser({ email: 'linked@example.com', password: 'linked-pass' });
+    await anon.linkCredentials(Realm.Credentials.emailPassword('linked@example.com', 'linked-pass'));
+    assert.deepEqual(anon.identities.map((i) => i.providerType).sort(), ['anon-user', 'local-userpass']);
+    const again = await app.logIn(Realm.Credentials.emailPassword('linked@example.com', 'linked-pass'));
+    assert.equal(again.id, anon.id);
+  });
+
   test('log out revokes the session; deleting a user removes it', async () => {
     const user = await app.logIn(Realm.Credentials.emailPassword('sdk@example.com', 'sdk-pass-1'));
     const refreshToken = user.refreshToken!;
