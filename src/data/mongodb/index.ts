@@ -13,7 +13,7 @@ export function openMongoDataSource(serviceName: string, uri: string): MongoData
   const key = `${serviceName}\u0000${uri}`;
   let source = opened.get(key);
   if (!source) {
-    source = new MongoDataSource(serviceName, uri, createMongoClient(serviceName, uri));
+    source = new MongoDataSource(serviceName, uri, () => createMongoClient(serviceName, uri));
     opened.set(key, source);
   }
   return source;

@@ -79,12 +79,19 @@ class MongoSourceSession implements SourceSession {
 
 export class MongoDataSource implements DataSource {
   readonly kind = 'mongodb' as const;
+  private current: DriverClient | null = null;
 
+  /** `makeClient` is called again after a connection failure: a driver client whose first connection failed stays closed. */
   constructor(
     readonly name: string,
     private readonly uri: string,
-    private readonly client: DriverClient,
+    private readonly makeClient: () => DriverClient,
   ) {}
+
+  private get client(): DriverClient {
+    this.current ??= this.makeClient();
+    return this.current;
+  }
 
   private coll(ns: Namespace): Collection<Document> {
     return this.client.db(ns.db).collection<Document>(ns.collection);
@@ -101,7 +108,14 @@ export class MongoDataSource implements DataSource {
     try {
       return await fn();
     } catch (err) {
-      throw connectionError(err, this.name, this.uri);
+      const mapped = connectionError(err, this.name, this.uri);
+      if (mapped !== err && this.current) {
+        // Start over with a fresh client on the next request.
+        const dead = this.current;
+        this.current = null;
+        void dead.close().catch(() => undefined);
+      }
+      throw mapped;
     }
   }
 
@@ -264,7 +278,9 @@ export class MongoDataSource implements DataSource {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    const c = this.current;
+    this.current = null;
+    if (c) await c.close();
   }
 }
 
