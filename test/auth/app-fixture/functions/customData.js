@@ -1,0 +1,3 @@
+exports = function () {
+  return { id: context.user.id, custom_data: context.user.custom_data };
+};
