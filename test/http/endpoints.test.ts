@@ -74,7 +74,7 @@ describe('routing', () => {
       assert.equal(body.error_code, 'EndpointNotFound');
       assert.equal(typeof body.error, 'string');
       assert.match(body.link, new RegExp(`^${srv.url}/_atrium/logs/[0-9a-f]+$`));
-      const log = await (await fetch(body.link)).json();
+      const log = (await (await fetch(body.link)).json()) as { status: number; error_code: string };
       assert.equal(log.status, 404);
       assert.equal(log.error_code, 'EndpointNotFound');
     }
@@ -83,10 +83,10 @@ describe('routing', () => {
   test('another app id and paths outside /app answer JSON errors', async () => {
     const r = await fetch(`${srv.url}/app/other-app/endpoint/hello`);
     assert.equal(r.status, 404);
-    assert.equal((await r.json()).error_code, 'AppNotFound');
+    assert.equal(((await r.json()) as { error_code: string }).error_code, 'AppNotFound');
     const r2 = await fetch(`${srv.url}/favicon.ico`);
     assert.equal(r2.status, 404);
-    assert.ok((await r2.json()).error_code);
+    assert.ok(((await r2.json()) as { error_code?: string }).error_code);
   });
 
   test('an endpoint whose function is missing answers FunctionNotFound while the rest serve', async () => {
