@@ -98,13 +98,11 @@ export class AuthService {
     const resolver = new EndpointIdentityResolver(this.app, users, sessions, providers, this.opts.runFunction);
     const clientApi = new ClientApi({ app: this.app, store, users, sessions, providers, resolver, run: this.opts.runFunction });
     this.parts = { store, providers, resolver, clientApi, ctx };
+    // Import custom JWT keys now so a bad PEM key is reported at start, not at the first login.
     for (const p of Object.values(this.app.authProviders)) {
-      if (p.type === 'custom-token' && !p.disabled) {
-        for (const n of Array.isArray(p.secretConfig.signingKeys) ? p.secretConfig.signingKeys : []) {
-          if (typeof n === 'string' && this.app.secrets[n] === undefined) this.warnings.push(`auth provider "${p.name}": signing key secret "${n}" is not configured`);
-        }
-      }
+      if (p.type === 'custom-token' && !p.disabled) await providers.customToken(p.name).prepare();
     }
+    this.warnings.push(...providers.problems());
   }
 
   private get p(): Parts {

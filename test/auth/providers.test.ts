@@ -330,6 +330,22 @@ describe('custom-token (custom JWT)', () => {
     }
   });
 
+  test('a signing key that is not a PEM public key is reported at start; logins then fail clearly', async () => {
+    const app = makeApp({ secrets: { jwtKey: JWT_SECRET, notPem: 'just some text' } });
+    app.authProviders['custom-token'] = provider('custom-token', { signingAlgorithm: 'RS256' }, { secretConfig: { signingKeys: ['notPem'] } });
+    const t2 = await startAuth(app, { dataDir: t.dataDir });
+    try {
+      assert.equal(t2.auth.warnings.length, 1);
+      assert.match(t2.auth.warnings[0], /auth provider "custom-token": a signing key is not an RSA public key in PEM form/);
+      assert.ok(!t2.auth.warnings[0].includes('just some text'), 'the secret value is not repeated');
+      const { privateKey } = await generateKeyPair('RS256');
+      const r = await login2(t2, await sign(base(), 'RS256', privateKey));
+      assert.deepEqual([r.status, r.body.error_code], [500, 'InternalServerError']);
+    } finally {
+      await t2.auth.close();
+    }
+  });
+
   test('RS256 with a JWKS URI (kid required)', async () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };

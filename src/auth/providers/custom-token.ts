@@ -53,7 +53,7 @@ export class CustomTokenProvider {
   ) {
     const alg = def.config.signingAlgorithm;
     this.algorithm = alg === 'RS256' ? 'RS256' : 'HS256';
-    if (alg !== undefined && alg !== 'HS256' && alg !== 'RS256') this.problems.push(`custom-token: unsupported signingAlgorithm "${String(alg)}"; using HS256`);
+    if (alg !== undefined && alg !== 'HS256' && alg !== 'RS256') this.problems.push(`auth provider "${def.name}": unsupported signingAlgorithm "${String(alg)}"; using HS256`);
   }
 
   private secretValues(): string[] {
@@ -62,11 +62,17 @@ export class CustomTokenProvider {
     const out: string[] = [];
     for (const n of list) {
       if (typeof n !== 'string') continue;
+      // A missing secret is reported by the app loader; it simply verifies nothing here.
       const v = this.ctx.app.secrets[n];
-      if (v === undefined) this.problems.push(`custom-token: signing key secret "${n}" is not configured`);
-      else out.push(v);
+      if (v !== undefined) out.push(v);
     }
     return out;
+  }
+
+  /** Imports the configured keys now (not for a JWK URI, which is fetched when first needed), so bad keys show at start. */
+  async prepare(): Promise<void> {
+    if (this.def.config.useJWKURI === true) return;
+    await this.loadVerifiers();
   }
 
   private loadVerifiers(): Promise<Verifier[]> {
@@ -83,7 +89,7 @@ export class CustomTokenProvider {
         try {
           keys.push(pem.includes('BEGIN CERTIFICATE') ? await importX509(pem, 'RS256') : await importSPKI(pem, 'RS256'));
         } catch (err) {
-          this.problems.push(`custom-token: a signing key is not an RSA public key in PEM form (${(err as Error).message})`);
+          this.problems.push(`auth provider "${this.def.name}": a signing key is not an RSA public key in PEM form (${(err as Error).message})`);
         }
       }
       return keys;
