@@ -3,17 +3,21 @@
 import type { AppDefinition } from '../app/types';
 import type { ExecutionIdentity } from '../runtime/types';
 import { MongoServiceClient } from './client';
-import { closeEmbeddedDataSources, openEmbeddedDataSource } from './embedded';
+import { closeEmbeddedDataSources, EmbeddedDataSource, openEmbeddedDataSource } from './embedded';
 import { notSupported } from './errors';
-import { closeMongoDataSources, openMongoDataSource } from './mongodb';
-import type { DataSource } from './types';
+import { closeMongoDataSources, MongoDataSource, openMongoDataSource } from './mongodb';
+import type { DataSource, Document, Namespace } from './types';
 
 export { MongoServiceClient, MongoDatabase, MongoCollection, ClientSession, FindCursor, AggregationCursor, isDataCursor } from './client';
 export { checkMongoConnection, describeUri } from './mongodb';
+export { EmbeddedDataSource } from './embedded';
+export type { ExplainResult } from './embedded';
 export { BulkWriteError, DataError } from './errors';
 export { MAX_QUERY_RESULT } from './types';
 export type { DataSource, Document, IndexInfo, IndexSpec, Namespace, SourceSession } from './types';
 export { ensureConfiguredIndexes, readConfiguredIndexes } from './configured-indexes';
+export { InputError, ProgressBar, readDocuments } from './transfer';
+export type { ParsedDocument } from './transfer';
 export type { ConfiguredIndex } from './configured-indexes';
 
 export interface ServiceClientOptions {
@@ -87,6 +91,12 @@ export function createServiceClient(opts: ServiceClientOptions): MongoServiceCli
   if (kind === 'federation') return federationClient(opts.serviceName);
   const source = openDataSource(opts.serviceName, opts.dataDir, opts.mongodbUri);
   return new MongoServiceClient(forIdentity(source, opts.identity, opts.app), opts.identity.runAsSystem);
+}
+
+/** Every document of a collection in stored (typed) shape, in batches, without the query result limit (export). */
+export function scanCollection(source: DataSource, ns: Namespace, batchSize = 1000): AsyncGenerator<Document[]> {
+  if (source instanceof EmbeddedDataSource || source instanceof MongoDataSource) return source.scanAll(ns, batchSize);
+  throw new Error(`data source "${source.name}" cannot be exported`);
 }
 
 /** Closes every store and connection opened by this thread (called on worker shutdown). */

@@ -19,6 +19,7 @@ import type {
   UpdateOptions,
   UpdateResult,
 } from '../types';
+import { decodeTypedDocument } from '../values';
 import { describePlan, planQuery } from './planner';
 import { allDocuments, count, distinct, find, findMatches } from './reader';
 import { EmbeddedSession } from './session';
@@ -189,6 +190,23 @@ export class EmbeddedDataSource implements DataSource {
 
   startSession(): SourceSession {
     return new EmbeddedSession(this.store);
+  }
+
+  /**
+   * Every document of a collection in stored (typed) shape, in batches, without the query result limit:
+   * for export. Each batch is read in its own short transaction.
+   */
+  async *scanAll(ns: Namespace, batchSize = 1000): AsyncGenerator<Document[]> {
+    let after = 0;
+    for (;;) {
+      const rows = this.store.read(this.store.main, () => {
+        const coll = this.store.catalog.get(ns.db, ns.collection);
+        return coll ? this.store.main.st.scanBatch.all(coll.cid, after, batchSize) : [];
+      });
+      if (rows.length > 0) yield rows.map((r) => decodeTypedDocument(r.doc));
+      if (rows.length < batchSize) return;
+      after = rows[rows.length - 1].rid;
+    }
   }
 
   /** How a filter would be answered (for tests, the CLI and curious users). */

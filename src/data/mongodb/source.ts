@@ -273,6 +273,24 @@ export class MongoDataSource implements DataSource {
     });
   }
 
+  /** Every document of a collection in stored (typed) shape, in batches, without the query result limit (export). */
+  async *scanAll(ns: Namespace, batchSize = 1000): AsyncGenerator<Document[]> {
+    const cursor = this.coll(ns).find({}, { batchSize, promoteValues: false, promoteLongs: false });
+    let batch: Document[] = [];
+    try {
+      for await (const doc of cursor) {
+        batch.push(doc);
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+    } catch (err) {
+      throw connectionError(err, this.name, this.uri);
+    }
+    if (batch.length > 0) yield batch;
+  }
+
   startSession(): SourceSession {
     return new MongoSourceSession(this, this.client.startSession(), (err) => connectionError(err, this.name, this.uri));
   }
