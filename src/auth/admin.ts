@@ -16,7 +16,11 @@ export interface UserSummary {
   user: UserRecord;
   identities: IdentityRecord[];
   email: string | null;
-  status: 'confirmed' | 'pending';
+}
+
+export interface PendingRegistration {
+  email: string;
+  createdAt: number;
 }
 
 const noFunctions = async (): Promise<InvocationResult> => ({
@@ -56,9 +60,14 @@ export class AuthAdmin {
     for (const user of await this.store.listUsers()) {
       const identities = await this.store.listIdentities(user.id);
       const up = await this.store.getUserpassByUser(user.id);
-      out.push({ user, identities, email: up?.email ?? null, status: 'confirmed' });
+      out.push({ user, identities, email: up?.email ?? null });
     }
     return out;
+  }
+
+  /** Email/password registrations that wait for confirmation (`atrium users confirm`). */
+  async listPending(): Promise<PendingRegistration[]> {
+    return (await this.store.listPendingUserpass()).map((r) => ({ email: r.email, createdAt: r.createdAt }));
   }
 
   /** A user by id or by email. */

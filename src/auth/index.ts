@@ -4,7 +4,7 @@ export type { AuthOptions, AuthOutcome } from './service';
 export type { ClientApiResponse } from './client-api';
 export { CLIENT_API_PREFIX } from './client-api';
 export { AuthAdmin } from './admin';
-export type { UserSummary } from './admin';
+export type { UserSummary, PendingRegistration } from './admin';
 export { AuthError } from './errors';
 export type { ThrottleOptions } from './throttle';
 export type { CustomUserDataReader } from './users';

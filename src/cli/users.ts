@@ -94,6 +94,7 @@ async function usersCommand(sub: string, args: ParsedArgs, app: AppDefinition, a
     }
     case 'list': {
       const users = await admin.listUsers();
+      const pending = await admin.listPending();
       if (args.flags.has('json')) {
         const out = users.map((s) => ({
           id: s.user.id,
@@ -105,11 +106,13 @@ async function usersCommand(sub: string, args: ParsedArgs, app: AppDefinition, a
           created: new Date(s.user.createdAt).toISOString(),
           last_login: s.user.lastLoginAt === null ? null : new Date(s.user.lastLoginAt).toISOString(),
         }));
-        process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-      } else if (users.length === 0) {
+        const waiting = pending.map((p) => ({ id: null, type: 'normal', disabled: false, email: p.email, pending: true, created: new Date(p.createdAt).toISOString() }));
+        process.stdout.write(JSON.stringify([...out, ...waiting], null, 2) + '\n');
+      } else if (users.length === 0 && pending.length === 0) {
         process.stdout.write('No users.\n');
       } else {
-        process.stdout.write(['ID  TYPE  STATE  PROVIDERS  EMAIL/NAME  CREATED', ...users.map(describeUser)].join('\n') + '\n');
+        const waiting = pending.map((p) => ['-', 'normal', 'pending', 'local-userpass', p.email, new Date(p.createdAt).toISOString()].join('  '));
+        process.stdout.write(['ID  TYPE  STATE  PROVIDERS  EMAIL/NAME  CREATED', ...users.map(describeUser), ...waiting].join('\n') + '\n');
       }
       return 0;
     }

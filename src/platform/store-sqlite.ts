@@ -168,6 +168,7 @@ export class SqlitePlatformStore implements PlatformStore {
       moveIdentity: db.prepare('UPDATE identities SET user_id = ? WHERE provider_name = ? AND external_id = ?'),
       getUserpass: db.prepare<[string], UserpassRow>('SELECT * FROM userpass WHERE email_key = ?'),
       getUserpassByUser: db.prepare<[string], UserpassRow>('SELECT * FROM userpass WHERE user_id = ?'),
+      listPendingUserpass: db.prepare<[], UserpassRow>("SELECT * FROM userpass WHERE status = 'pending' ORDER BY created_at"),
       insertUserpass: db.prepare('INSERT INTO userpass (email_key, email, credential_id, user_id, password_hash, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       deleteUserpass: db.prepare('DELETE FROM userpass WHERE email_key = ?'),
       deleteUserpassOfUser: db.prepare('DELETE FROM userpass WHERE user_id = ?'),
@@ -269,6 +270,10 @@ export class SqlitePlatformStore implements PlatformStore {
   async getUserpassByUser(userId: string): Promise<UserpassRecord | null> {
     const r = this.stmt.getUserpassByUser.get(userId);
     return r ? toUserpass(r) : null;
+  }
+
+  async listPendingUserpass(): Promise<UserpassRecord[]> {
+    return this.stmt.listPendingUserpass.all().map(toUserpass);
   }
 
   async createUserpass(rec: UserpassRecord): Promise<void> {

@@ -96,6 +96,8 @@ export interface PlatformStore {
   // local-userpass credentials and their one-time tokens.
   getUserpass(emailKey: string): Promise<UserpassRecord | null>;
   getUserpassByUser(userId: string): Promise<UserpassRecord | null>;
+  /** Registrations waiting for confirmation (they have no user yet). */
+  listPendingUserpass(): Promise<UserpassRecord[]>;
   createUserpass(rec: UserpassRecord): Promise<void>;
   updateUserpass(emailKey: string, patch: { passwordHash?: string; status?: 'pending' | 'confirmed'; userId?: string }): Promise<void>;
   deleteUserpass(emailKey: string): Promise<void>;

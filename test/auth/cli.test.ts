@@ -105,9 +105,11 @@ describe('atrium users', () => {
       await t3.auth.close();
     }
     assert.equal((await appApi('POST', '/auth/providers/local-userpass/login', { body: { username: 'pend@example.com', password: 'pend-pass' } })).status, 401);
+    assert.match((await cli('users', 'list', APP_DIR)).stdout, /-  normal  pending  local-userpass  pend@example.com/);
     const r = await cli('users', 'confirm', APP_DIR, 'pend@example.com');
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await appApi('POST', '/auth/providers/local-userpass/login', { body: { username: 'pend@example.com', password: 'pend-pass' } })).status, 200);
+    assert.doesNotMatch((await cli('users', 'list', APP_DIR)).stdout, /pending/);
   });
 });
 
