@@ -14,8 +14,16 @@ import type { AuthOptions } from '../../src/auth';
 export const APP_ID = 'authtest-abcde';
 export const JWT_SECRET = 'a-very-long-hs256-signing-secret-for-tests-0123456789';
 
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed when the test process exits. */
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-auth-'));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-auth-'));
+  made.push(d);
+  return d;
 }
 
 export function fn(name: string, source: string, extra: Partial<FunctionDef> = {}): FunctionDef {
