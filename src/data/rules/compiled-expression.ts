@@ -32,9 +32,17 @@ function valueUsesDocument(v: unknown, depth: number): boolean {
   if (typeof v === 'string') return DOCUMENT_EXPANSION.test(v);
   if (Array.isArray(v)) return v.some((e) => valueUsesDocument(e, depth + 1));
   if (!isPlainObject(v)) return false;
+  const keys = Object.keys(v);
+  if (keys.length === 1 && keys[0] === '%function') {
+    const call = v['%function'];
+    return isPlainObject(call) ? valueUsesDocument(call.arguments, depth + 1) : false;
+  }
   // An object with %% keys on the right-hand side is an embedded expression.
   if (Object.keys(v).some((k) => k.startsWith('%%'))) return expressionUsesDocument(v, depth + 1);
-  return Object.entries(v).some(([k, e]) => DOCUMENT_EXPANSION.test(k) || (LOGICAL_KEYS.has(k) ? logicalUsesDocument(e, depth + 1, false) : valueUsesDocument(e, depth + 1)));
+  // An object with plain field names is compared as a literal today; it is counted as document-dependent anyway
+  // so that reading it as an embedded expression ({"%%true": {"owner": "%%user.id"}}) can never be cached wrongly.
+  if (Object.keys(v).some((k) => !k.startsWith('$') && !k.startsWith('%'))) return true;
+  return Object.entries(v).some(([k, e]) => LOGICAL_KEYS.has(k) ? logicalUsesDocument(e, depth + 1, false) : valueUsesDocument(e, depth + 1));
 }
 
 /** Operands of %and/%or/...: expressions at expression level, operator specs at value level. */

@@ -1,6 +1,7 @@
 // Validates a document against a compiled App Services schema (spec §12.4). Structural keywords are checked
 // synchronously; `validate` expressions are collected and evaluated afterwards (they may call %function).
-// A property that is not `required` may be missing or null (App Services' "optional" fields).
+// A property that is not `required` may be missing or null (App Services' "optional" fields); like every
+// property keyword, a property's `validate` runs only when the property is present.
 import { bsonEquals, isPlainObject } from '../values';
 import { describeBsonType, hasBsonType, hasJsonType } from './bson-types';
 import type { CompiledExpr } from './compiled-expression';
@@ -57,13 +58,13 @@ class Validator {
   /** Whether `value` matches `node` without recording anything (for anyOf/oneOf/not). */
   private probe(node: SchemaNode, value: unknown, prev: unknown, field: string): boolean {
     const v = new Validator();
-    v.check(node, value, prev, field, true);
+    v.check(node, value, prev, field);
     if (v.failures.length > 0) return false;
     this.pending.push(...v.pending);
     return true;
   }
 
-  check(node: SchemaNode, value: unknown, prev: unknown, field: string, present: boolean): void {
+  check(node: SchemaNode, value: unknown, prev: unknown, field: string): void {
     if (node.bsonTypes && !node.bsonTypes.some((t) => hasBsonType(value, t))) {
       this.fail(field, node, `Invalid type. Expected: bsonType: [${node.bsonTypes.join(' ')}], given: [${describeBsonType(value)}]`);
       return;
@@ -80,18 +81,18 @@ class Validator {
     if (num !== undefined) this.checkNumber(node, num, field);
     if (Array.isArray(value)) this.checkArray(node, value, prev, field);
     else if (isPlainObject(value)) this.checkObject(node, value as Record<string, unknown>, prev, field);
-    if (node.allOf) for (const s of node.allOf) this.check(s, value, prev, field, present);
+    if (node.allOf) for (const s of node.allOf) this.check(s, value, prev, field);
     if (node.anyOf && !node.anyOf.some((s) => this.probe(s, value, prev, field))) this.fail(field, node, 'Must validate at least one schema (anyOf)');
     if (node.oneOf) {
       const n = node.oneOf.filter((s) => this.probe(s, value, prev, field)).length;
       if (n !== 1) this.fail(field, node, 'Must validate one and only one schema (oneOf)');
     }
     if (node.not && new Validator().validatesStructurally(node.not, value, prev, field)) this.fail(field, node, 'Must not validate the schema (not)');
-    if (node.validate && present) this.pending.push({ expr: node.validate, field, value, prev, schemaPath: `${node.where}.validate` });
+    if (node.validate) this.pending.push({ expr: node.validate, field, value, prev, schemaPath: `${node.where}.validate` });
   }
 
   validatesStructurally(node: SchemaNode, value: unknown, prev: unknown, field: string): boolean {
-    this.check(node, value, prev, field, true);
+    this.check(node, value, prev, field);
     return this.failures.length === 0;
   }
 
@@ -137,14 +138,14 @@ class Validator {
       const tuple = node.items;
       arr.forEach((el, i) => {
         const at = childPath(field, i);
-        if (i < tuple.length) this.check(tuple[i], el, readPrev(prev, i), at, true);
+        if (i < tuple.length) this.check(tuple[i], el, readPrev(prev, i), at);
         else if (node.additionalItems === false) this.fail(at, node, `Additional items are not allowed (at most ${tuple.length})`);
-        else if (typeof node.additionalItems === 'object') this.check(node.additionalItems, el, readPrev(prev, i), at, true);
+        else if (typeof node.additionalItems === 'object') this.check(node.additionalItems, el, readPrev(prev, i), at);
       });
       return;
     }
     const items = node.items;
-    arr.forEach((el, i) => this.check(items, el, readPrev(prev, i), childPath(field, i), true));
+    arr.forEach((el, i) => this.check(items, el, readPrev(prev, i), childPath(field, i)));
   }
 
   private checkObject(node: SchemaNode, obj: Record<string, unknown>, prev: unknown, field: string): void {
@@ -164,25 +165,19 @@ class Validator {
       if (prop) {
         matched = true;
         // Optional (not required) properties may hold null.
-        if (!(value === null && !required.has(key))) this.check(prop, value, before, at, true);
+        if (!(value === null && !required.has(key))) this.check(prop, value, before, at);
       }
       if (node.patternProperties) {
         for (const pp of node.patternProperties) {
           if (pp.pattern.test(key)) {
             matched = true;
-            this.check(pp.schema, value, before, at, true);
+            this.check(pp.schema, value, before, at);
           }
         }
       }
       if (!matched) {
         if (node.additionalProperties === false) this.fail(field, node, `Additional property ${key} is not allowed`);
-        else if (typeof node.additionalProperties === 'object') this.check(node.additionalProperties, value, before, at, true);
-      }
-    }
-    if (node.properties) {
-      // `validate` on properties that are absent still runs (App Services evaluates %%this as undefined).
-      for (const [key, prop] of node.properties) {
-        if (obj[key] === undefined && prop.validate) this.pending.push({ expr: prop.validate, field: childPath(field, key), value: undefined, prev: readPrev(prev, key), schemaPath: `${prop.where}.validate` });
+        else if (typeof node.additionalProperties === 'object') this.check(node.additionalProperties, value, before, at);
       }
     }
     if (node.dependencies) {
@@ -190,7 +185,7 @@ class Validator {
         if (obj[key] === undefined) continue;
         if (Array.isArray(dep)) {
           for (const d of dep) if (obj[d] === undefined) this.fail(field, node, `Has a dependency on ${d}`);
-        } else this.check(dep, obj, prev, field, true);
+        } else this.check(dep, obj, prev, field);
       }
     }
   }
@@ -202,7 +197,7 @@ class Validator {
  */
 export function validateDocument(schema: CompiledSchema, doc: Record<string, unknown>, prevDoc: Record<string, unknown> | undefined, ctx: RuleContext): MaybePromise<SchemaFailure[]> {
   const v = new Validator();
-  v.check(schema.root, doc, prevDoc, '(root)', true);
+  v.check(schema.root, doc, prevDoc, '(root)');
   if (v.failures.length > 0 || v.pending.length === 0) return v.failures;
   const results = v.pending.map((p) => ctx.eval(p.expr, { root: doc, prevRoot: prevDoc, this: p.value, prev: p.prev }));
   const collect = (ok: boolean[]): SchemaFailure[] =>
