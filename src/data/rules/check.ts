@@ -23,12 +23,21 @@ function operatorName(key: string): string | undefined {
   return key.startsWith('%') || key.startsWith('$') ? key.slice(1) : undefined;
 }
 
-/** Problems inside one expression (messages name the path inside it). */
-function lintExpression(raw: unknown): string[] {
-  const out: string[] = [];
+interface Lint {
+  /** Path inside the expression ('' for the expression itself). */
+  at: string;
+  message: string;
+}
+
+/** Problems inside one expression. */
+function lintExpression(raw: unknown): Lint[] {
+  const out: Lint[] = [];
+  const report = (at: string, message: string): void => {
+    out.push({ at, message });
+  };
   const expansion = (text: string, at: string): void => {
     const head = text.slice(2).split('.')[0];
-    if (!EXPANSIONS.has(head)) out.push(`${at}: unknown expansion ${text}`);
+    if (!EXPANSIONS.has(head)) report(at, `unknown expansion ${text}`);
   };
   const value = (v: unknown, at: string, depth: number): void => {
     if (depth > 64) return;
@@ -42,22 +51,22 @@ function lintExpression(raw: unknown): string[] {
     if (keys.length === 1 && VALUE_OPERATORS.has(keys[0])) {
       const operand = v[keys[0]];
       if (keys[0] === '%function') {
-        if (!isObject(operand) || typeof operand.name !== 'string') out.push(`${at}: %function expects {"name": "<function>", "arguments": [...]}`);
-        else if (operand.arguments !== undefined && !Array.isArray(operand.arguments)) out.push(`${at}: %function "arguments" must be an array`);
-      } else if (isObject(operand) && !Object.keys(operand).some((k) => EJSON_KEYS.has(k))) out.push(`${at}: ${keys[0]} takes a literal or an expansion, not another operator`);
+        if (!isObject(operand) || typeof operand.name !== 'string') report(at, `%function expects {"name": "<function>", "arguments": [...]}`);
+        else if (operand.arguments !== undefined && !Array.isArray(operand.arguments)) report(at, `%function "arguments" must be an array`);
+      } else if (isObject(operand) && !Object.keys(operand).some((k) => EJSON_KEYS.has(k))) report(at, `${keys[0]} takes a literal or an expansion, not another operator`);
       return;
     }
     if (keys.some((k) => k.startsWith('%%'))) return expression(v, at, depth + 1);
     if (keys.some((k) => EJSON_KEYS.has(k))) return;
     const ops = keys.filter((k) => operatorName(k) !== undefined);
-    if (ops.length > 0 && ops.length !== keys.length) out.push(`${at}: cannot mix operators and field names (${keys.join(', ')})`);
+    if (ops.length > 0 && ops.length !== keys.length) report(at, `cannot mix operators and field names (${keys.join(', ')})`);
     for (const k of ops) {
       const op = operatorName(k) ?? '';
       if (LOGICAL.has(op)) {
         const list = op === 'not' ? [v[k]] : v[k];
-        if (!Array.isArray(list)) out.push(`${at}.${k}: expects an array`);
+        if (!Array.isArray(list)) report(`${at}.${k}`, `expects an array`);
         else list.forEach((e, i) => value(e, `${at}.${k}[${i}]`, depth + 1));
-      } else if (!COMPARISON.has(op)) out.push(`${at}: unknown operator ${k}`);
+      } else if (!COMPARISON.has(op)) report(at, `unknown operator ${k}`);
       else value(v[k], `${at}.${k}`, depth + 1);
     }
   };
@@ -65,16 +74,16 @@ function lintExpression(raw: unknown): string[] {
     if (depth > 64 || typeof e === 'boolean') return;
     if (typeof e === 'string' && e.startsWith('%%')) return expansion(e, at);
     if (!isObject(e)) {
-      out.push(`${at}: an expression must be true, false or an object`);
+      report(at, `an expression must be true, false or an object`);
       return;
     }
     for (const [key, v] of Object.entries(e)) {
       const op = operatorName(key);
       const here = at ? `${at}.${key}` : key;
       if (op !== undefined) {
-        if (!LOGICAL.has(op)) out.push(`${here}: operator ${key} cannot be used as an expression field`);
+        if (!LOGICAL.has(op)) report(here, `operator ${key} cannot be used as an expression field`);
         else if (op === 'not') expression(v, here, depth + 1);
-        else if (!Array.isArray(v)) out.push(`${here}: expects an array`);
+        else if (!Array.isArray(v)) report(here, `expects an array`);
         else v.forEach((x, i) => expression(x, `${here}[${i}]`, depth + 1));
         continue;
       }
@@ -155,7 +164,7 @@ export function checkAppRules(app: AppDefinition): RulesCheckReport {
     if (linted.has(e) || e.constant !== undefined) continue;
     linted.add(e);
     const { file, field } = locate(e);
-    for (const msg of lintExpression(e.raw)) problems.push({ level: 'error', file, field, message: msg });
+    for (const l of lintExpression(e.raw)) problems.push({ level: 'error', file, field: l.at ? `${field}.${l.at}` : field, message: l.message });
   }
   for (const fn of functionNames(expressions)) {
     if (!Object.prototype.hasOwnProperty.call(app.functions, fn.name)) problems.push({ level: 'error', ...locate(fn.expr), message: `%function calls "${fn.name}", which is not a function of this app` });
