@@ -60,15 +60,6 @@ export function openDataSource(serviceName: string, dataDir: string, mongodbUri?
   return mongodbUri ? openMongoDataSource(serviceName, mongodbUri) : openEmbeddedDataSource(dataDir, serviceName);
 }
 
-/**
- * The seam for rules and schema (spec §12, issue 6): a non-system caller's operations will go through a
- * rules-enforcing DataSource wrapped around the real one. Until that layer exists every caller reaches the
- * store directly (documented in docs/data.md).
- */
-function forIdentity(source: DataSource, _identity: ExecutionIdentity, _app: AppDefinition): DataSource {
-  return source;
-}
-
 /** A DataSource whose every operation fails with a clear error (Data Federation sources). */
 function federationClient(name: string): MongoServiceClient {
   const refuse = (): never => {
@@ -90,7 +81,7 @@ export function createServiceClient(opts: ServiceClientOptions): MongoServiceCli
   if (kind === undefined) return undefined;
   if (kind === 'federation') return federationClient(opts.serviceName);
   const source = openDataSource(opts.serviceName, opts.dataDir, opts.mongodbUri);
-  return new MongoServiceClient(forIdentity(source, opts.identity, opts.app), opts.identity.runAsSystem);
+  return new MongoServiceClient(wrapWithRules(source, opts.app, opts.serviceName, opts.identity), opts.identity.runAsSystem);
 }
 
 /** Every document of a collection in stored (typed) shape, in batches, without the query result limit (export). */

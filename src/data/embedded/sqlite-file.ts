@@ -13,6 +13,20 @@ import { DataError } from '../errors';
 
 export type Db = Database.Database;
 
+/**
+ * better-sqlite3 loads its native addon on the first `new Database()`. Function workers refuse
+ * process.dlopen once user code can run, so the addon is loaded here, when the data layer is imported
+ * (worker boot), and handed to every connection.
+ */
+const NATIVE_BINDING: object | undefined = (() => {
+  try {
+    const dir = path.dirname(require.resolve('better-sqlite3/package.json'));
+    return require(path.join(dir, 'build', 'Release', 'better_sqlite3.node')) as object;
+  } catch {
+    return undefined; // better-sqlite3 finds it itself (and reports its own error)
+  }
+})();
+
 /** How long a writer waits for another thread/process's write transaction before failing. */
 export const BUSY_TIMEOUT_MS = 5000;
 const FORMAT_VERSION = 1;
@@ -69,7 +83,8 @@ export function openSqliteFile(file: string): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: Db;
   try {
-    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    // The typings only know the string form of nativeBinding; better-sqlite3 also takes the addon object.
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS, ...(NATIVE_BINDING ? { nativeBinding: NATIVE_BINDING as unknown as string } : {}) });
   } catch (err) {
     throw new DataError(8000, 'AtriumStoreError', `cannot open the embedded store ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }

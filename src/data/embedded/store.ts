@@ -1,6 +1,7 @@
 // One store file as seen from one thread: the main connection (all operations outside transactions), spare
 // connections for session transactions, the catalog cache, and the gate that keeps this thread's own
 // non-transaction writes from running into the write lock one of its transactions holds.
+import type { Transaction } from 'better-sqlite3';
 import { DataError } from '../errors';
 import { Catalog } from './catalog';
 import { TxnGate } from './gate';
@@ -11,6 +12,8 @@ import { Statements } from './statements';
 export interface Conn {
   db: Db;
   st: Statements;
+  /** One transaction wrapper per connection (better-sqlite3 builds four functions per db.transaction() call). */
+  txn: Transaction<(fn: () => unknown) => unknown>;
 }
 
 function sqliteCode(err: unknown): string | undefined {
@@ -38,20 +41,24 @@ export class EmbeddedStore {
   private closed = false;
 
   constructor(readonly file: string) {
-    const db = openSqliteFile(file);
-    this.main = { db, st: new Statements(db) };
+    this.main = this.connect();
+  }
+
+  private connect(): Conn {
+    const db = openSqliteFile(this.file);
+    const st = new Statements(db);
+    const txn = db.transaction((fn: () => unknown) => {
+      this.catalog.sync(st);
+      return fn();
+    });
+    return { db, st, txn };
   }
 
   /** Runs fn in a read transaction (one snapshot for all its statements). */
   read<T>(conn: Conn, fn: () => T): T {
     this.assertOpen();
     try {
-      return conn.db
-        .transaction(() => {
-          this.catalog.sync(conn.st);
-          return fn();
-        })
-        .deferred();
+      return conn.txn.deferred(fn) as T;
     } catch (err) {
       throw storeError(err, this.file);
     }
@@ -61,12 +68,7 @@ export class EmbeddedStore {
   write<T>(conn: Conn, fn: () => T): T {
     this.assertOpen();
     try {
-      return conn.db
-        .transaction(() => {
-          this.catalog.sync(conn.st);
-          return fn();
-        })
-        .immediate();
+      return conn.txn.immediate(fn) as T;
     } catch (err) {
       // The transaction rolled back: cached metadata may describe uncommitted changes.
       this.catalog.invalidate();
@@ -77,10 +79,7 @@ export class EmbeddedStore {
   /** A connection for one session transaction (reused afterwards). */
   takeConnection(): Conn {
     this.assertOpen();
-    const c = this.spare.pop();
-    if (c) return c;
-    const db = openSqliteFile(this.file);
-    return { db, st: new Statements(db) };
+    return this.spare.pop() ?? this.connect();
   }
 
   returnConnection(c: Conn): void {

@@ -102,9 +102,15 @@ export function insertDocument(ctx: WriteCtx, ns: Namespace, coll: CollectionMet
   const doc = withId(input);
   const bytes = encodeDocument(doc);
   const key = encodeKey(doc._id);
-  if (ctx.st.docByKey.get(coll.cid, key)) throw duplicateKey(ns, '_id_', { _id: 1 }, doc);
   const writeIndexes = planIndexWrites(ctx, ns, coll, -1, null, doc);
-  const rid = Number(ctx.st.insertDoc.run(coll.cid, key, bytes).lastInsertRowid);
+  let rid: number;
+  try {
+    rid = Number(ctx.st.insertDoc.run(coll.cid, key, bytes).lastInsertRowid);
+  } catch (err) {
+    // The unique (cid, key) index is the _id index.
+    if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw duplicateKey(ns, '_id_', { _id: 1 }, doc);
+    throw err;
+  }
   writeIndexes(rid);
   return doc._id;
 }
