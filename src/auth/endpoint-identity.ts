@@ -4,7 +4,7 @@
 //   or jwtTokenString, with create_user_on_auth for identities that have no user yet.
 import { Binary } from 'bson';
 import type { AppDefinition, EndpointDef, FunctionDef } from '../app/types';
-import { evaluateExpression, ExpressionError } from '../data/rules/expression';
+import { evaluateExpression, ExpressionError } from '../data/rules';
 import type { ExecutionIdentity, IncomingRequestData, UserInfo } from '../runtime/types';
 import { AuthError, noUserForEndpoint } from './errors';
 import type { RunFunction } from './functions';
