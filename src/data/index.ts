@@ -6,6 +6,7 @@ import { MongoServiceClient } from './client';
 import { closeEmbeddedDataSources, EmbeddedDataSource, openEmbeddedDataSource } from './embedded';
 import { notSupported } from './errors';
 import { closeMongoDataSources, MongoDataSource, openMongoDataSource } from './mongodb';
+import { wrapWithRules } from './rules';
 import type { DataSource, Document, Namespace } from './types';
 
 export { MongoServiceClient, MongoDatabase, MongoCollection, ClientSession, FindCursor, AggregationCursor, isDataCursor } from './client';
