@@ -9,6 +9,7 @@ Commands:
   data <sub>          import, export and index data in the embedded store (atrium data --help)
   users <sub>         manage application users (atrium users --help)
   apikeys <sub>       manage API keys (atrium apikeys --help)
+  rules check <app>   load every rule and schema and report problems (atrium rules --help)
 
 Options:
   --help              show this help
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   data: async () => (await import('./data')).runDataCommand,
   users: async () => (await import('./users')).runUsersCommand,
   apikeys: async () => (await import('./apikeys')).runApiKeysCommand,
+  rules: async () => (await import('./rules')).runRulesCommand,
 };
 
 export async function run(argv: string[]): Promise<number> {

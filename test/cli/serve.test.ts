@@ -8,7 +8,7 @@ test('--help works for the top level and for every command', async () => {
   const top = await runCli(['--help']);
   assert.equal(top.code, 0);
   assert.match(top.stdout, /Usage: atrium <command>/);
-  for (const cmd of ['serve', 'data', 'users', 'apikeys']) {
+  for (const cmd of ['serve', 'data', 'users', 'apikeys', 'rules']) {
     const r = await runCli([cmd, '--help']);
     assert.equal(r.code, 0, `${cmd} --help: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`atrium ${cmd}`), cmd);
