@@ -136,6 +136,24 @@ describe('transactions', () => {
     await s2.endSession();
   });
 
+  it('a transaction started inside another one fails clearly instead of waiting for itself', async () => {
+    const c = client.db('tx').collection('nested');
+    const outer = client.startSession();
+    const inner = client.startSession();
+    await assert.rejects(
+      outer.withTransaction(async () => {
+        await c.insertOne({ a: 1 }, { session: outer });
+        await inner.withTransaction(async () => {
+          await c.insertOne({ b: 1 }, { session: inner });
+        });
+      }),
+      /inside the callback of another transaction/,
+    );
+    assert.equal(await c.count(), 0);
+    await outer.endSession();
+    await inner.endSession();
+  });
+
   it('refuses a session object that did not come from startSession()', async () => {
     await assert.rejects(client.db('tx').collection('x').insertOne({}, { session: {} }), /startSession/);
   });

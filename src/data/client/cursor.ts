@@ -7,7 +7,8 @@ import type { DataSource, Document, Namespace, OperationContext } from '../types
 import { toHostDocument } from '../values';
 import { limitValue, nonNegativeInt } from './arguments';
 
-const BATCH = 1000;
+/** First batch read by next(); each further batch is twice as big (up to the result limit). */
+const FIRST_BATCH = 1000;
 
 function inUse(): DataError {
   return new DataError(2, 'MongoCursorInUseError', 'Cursor is already initialized: sort(), skip() and limit() must be called before next() or toArray()');
@@ -18,6 +19,7 @@ export abstract class DataCursor {
   protected started = false;
   protected buffered: Document[] = [];
   protected done = false;
+  private batch = FIRST_BATCH;
 
   /** Fetches up to `n` more documents (all remaining when n is undefined) into `buffered`. */
   protected abstract fill(n: number | undefined): Promise<void>;
@@ -28,15 +30,20 @@ export abstract class DataCursor {
 
   /** The next document, or undefined when the cursor is exhausted. */
   async next(): Promise<Document | undefined> {
-    this.started = true;
-    if (this.buffered.length === 0 && !this.done) await this.fill(BATCH);
+    await this.refill();
     return this.buffered.shift();
   }
 
   async hasNext(): Promise<boolean> {
-    this.started = true;
-    if (this.buffered.length === 0 && !this.done) await this.fill(BATCH);
+    await this.refill();
     return this.buffered.length > 0;
+  }
+
+  private async refill(): Promise<void> {
+    this.started = true;
+    if (this.buffered.length > 0 || this.done) return;
+    await this.fill(this.batch);
+    this.batch = Math.min(this.batch * 2, MAX_QUERY_RESULT);
   }
 
   /** Every remaining document. */

@@ -18,10 +18,28 @@ export class TxnGate {
     return this.holder === owner;
   }
 
-  /** Waits for the lock and takes it for `owner`. */
-  async acquire(owner: object): Promise<void> {
-    while (this.holder !== null) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  /** Waits for the lock (at most timeoutMs) and takes it for `owner`. */
+  async acquire(owner: object, timeoutMs: number): Promise<void> {
+    if (this.holder !== null && this.current.getStore() === this.holder) {
+      throw new DataError(263, 'OperationNotSupportedInTransaction', 'cannot start a transaction inside the callback of another transaction of the same data source');
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.holder !== null) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new DataError(112, 'WriteConflict', `a transaction waited more than ${timeoutMs / 1000} s for another transaction started in the same thread`);
+      await this.wait(left);
+    }
     this.holder = owner;
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   release(owner: object): void {
@@ -51,13 +69,7 @@ export class TxnGate {
       if (left <= 0) {
         throw new DataError(112, 'WriteConflict', `a write waited more than ${timeoutMs / 1000} s for a transaction started in the same thread (an operation inside a transaction without { session }?)`);
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await this.wait(left);
     }
   }
 }

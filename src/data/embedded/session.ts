@@ -6,6 +6,7 @@
 import { DataError } from '../errors';
 import type { SourceSession } from '../types';
 import type { Conn, EmbeddedStore } from './store';
+import { BUSY_TIMEOUT_MS } from './sqlite-file';
 import { storeError } from './store';
 
 export const TRANSACTION_LIFETIME_MS = 60_000;
@@ -42,7 +43,7 @@ export class EmbeddedSession implements SourceSession {
     if (this.expired) throw noTransaction('Transaction was aborted: it exceeded the 60 s transaction lifetime limit');
     if (this.state === 'active') return this.conn;
     if (this.state !== 'starting') return null;
-    await this.owner.gate.acquire(this);
+    await this.owner.gate.acquire(this, BUSY_TIMEOUT_MS);
     if (this.state !== 'starting') {
       // Aborted while waiting for the lock.
       this.owner.gate.release(this);
