@@ -7,8 +7,17 @@ import { DataError } from '../errors';
 export class TxnGate {
   private holder: object | null = null;
   private readonly waiters: Array<() => void> = [];
-  /** The transaction whose callback (withTransaction) is running in the current async context. */
-  readonly current = new AsyncLocalStorage<object>();
+  /** The transactions whose callbacks (withTransaction) enclose the current async context, outermost first. */
+  readonly current = new AsyncLocalStorage<readonly object[]>();
+
+  /** Runs fn as the callback of `owner`'s transaction. */
+  runInside<T>(owner: object, fn: () => T): T {
+    return this.current.run([...(this.current.getStore() ?? []), owner], fn);
+  }
+
+  private insideHolder(): boolean {
+    return this.holder !== null && (this.current.getStore() ?? []).includes(this.holder);
+  }
 
   get busy(): boolean {
     return this.holder !== null;
@@ -20,7 +29,7 @@ export class TxnGate {
 
   /** Waits for the lock (at most timeoutMs) and takes it for `owner`. */
   async acquire(owner: object, timeoutMs: number): Promise<void> {
-    if (this.holder !== null && this.current.getStore() === this.holder) {
+    if (this.insideHolder()) {
       throw new DataError(263, 'OperationNotSupportedInTransaction', 'cannot start a transaction inside the callback of another transaction of the same data source');
     }
     const deadline = Date.now() + timeoutMs;
@@ -55,8 +64,7 @@ export class TxnGate {
    */
   async whenFree(timeoutMs: number): Promise<void> {
     if (this.holder === null) return;
-    const mine = this.current.getStore();
-    if (mine !== undefined && mine === this.holder) {
+    if (this.insideHolder()) {
       throw new DataError(
         263,
         'OperationNotSupportedInTransaction',

@@ -106,7 +106,7 @@ export class EmbeddedSession implements SourceSession {
     this.startTransaction();
     let result: T;
     try {
-      result = await this.owner.gate.current.run(this, fn);
+      result = await this.owner.gate.runInside(this, fn);
     } catch (err) {
       if (this.inTransaction()) await this.abortTransaction();
       throw err;
