@@ -15,6 +15,7 @@ const app = appWithRules({
     'shop/orders': { rules: ORDERS_RULES, schema: ORDERS_SCHEMA },
     'shop/items': { rules: ITEMS_RULES },
     'shop/profiles': { rules: PROFILES_RULES },
+    'shop/tickets': { rules: { roles: [{ name: 'owner', apply_when: { owner: '%%user.id' }, read: true, write: true }] } },
   },
 });
 const dataDir = tempDataDir();
@@ -203,6 +204,16 @@ describe('writes', () => {
     assert.deepEqual(err.writeErrors?.map((w) => [w.index, w.errmsg]), [[1, 'update not permitted']]);
     assert.equal(await sys().collection('orders').countDocuments({ item: 'bulk-1' }), 1);
     assert.equal(await sys().collection('orders').countDocuments({ item: 'bulk-2' }), 0);
+  });
+
+  test('updateOne/deleteOne find the first document the user may write, past many they may not', async () => {
+    await sys().collection('tickets').insertMany(Array.from({ length: 250 }, (_, i) => ({ n: i, owner: i === 230 ? 'alice' : 'bob' })));
+    const coll = as(alice).collection('tickets');
+    assert.deepEqual(await coll.updateOne({}, { $set: { seen: true } }), { matchedCount: 1, modifiedCount: 1 });
+    assert.equal((await sys().collection('tickets').findOne({ seen: true }))?.n, 230);
+    assert.deepEqual(await coll.deleteOne({}), { deletedCount: 1 });
+    assert.deepEqual(await coll.deleteOne({}), { deletedCount: 0 });
+    assert.equal(await sys().collection('tickets').countDocuments({}), 249);
   });
 
   test('an admin role with document-level write may write any field', async () => {

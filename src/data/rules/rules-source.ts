@@ -55,6 +55,9 @@ interface Prepared {
   staticWriteGate: boolean;
 }
 
+/** Page size when a single-document write looks for the first document the caller may write. */
+const CANDIDATE_PAGE = 100;
+
 interface Candidate {
   doc: Document;
   role: CompiledRole;
@@ -284,16 +287,21 @@ export class RulesDataSource implements DataSource {
     if (p.staticRole === null) return [];
     const quick = p.staticRole !== undefined && p.staticWriteGate;
     if (p.staticRole !== undefined && !p.staticWriteGate && !(p.staticRole.documentFilters.write?.perDocument ?? false)) return [];
-    const docs = await this.inner.find(ns, query, { sort: opts.sort, limit: opts.one && quick ? 1 : 0 }, ctx);
     const out: Candidate[] = [];
-    for (const doc of docs) {
-      const role = await this.roleFor(p, doc);
-      if (!role) continue;
-      if (!quick && !(await documentGates(role, this.ctx, doc)).write) continue;
-      out.push({ doc, role });
-      if (opts.one) break;
+    // A single-document write reads in pages until it finds a writable document (no result-size limit hit on
+    // big collections); a multi-document write needs every match.
+    const page = opts.one ? (quick ? 1 : CANDIDATE_PAGE) : 0;
+    for (let skip = 0; ; skip += page) {
+      const docs = await this.inner.find(ns, query, { sort: opts.sort, skip, limit: page }, ctx);
+      for (const doc of docs) {
+        const role = await this.roleFor(p, doc);
+        if (!role) continue;
+        if (!quick && !(await documentGates(role, this.ctx, doc)).write) continue;
+        out.push({ doc, role });
+        if (opts.one) return out;
+      }
+      if (page === 0 || docs.length < page || quick) return out;
     }
-    return out;
   }
 
   private async checkSchema(p: Prepared, kind: WriteKind, after: Document, before: Document | undefined): Promise<void> {
