@@ -26,6 +26,11 @@ export interface PoolOptions extends RuntimeOptions {
   /** Lines the worker threads themselves wrote to stdout/stderr (never function console output). Default: dropped. */
   onWorkerOutput?: (line: string) => void;
   /**
+   * Booted workers kept idle to replace a worker that dies or is stopped at once (default 1): booting one takes
+   * 0.2-0.5 s, during which the pool would run with one worker less.
+   */
+  spareWorkers?: number;
+  /**
    * Freeze the JavaScript intrinsics of the worker threads' own realm (default true), so that prototype
    * pollution through host objects (BSON values, Buffers, data-layer results) cannot leak between invocations.
    * Turn off only for an npm dependency that must patch built-ins.
@@ -46,7 +51,10 @@ export interface PoolStats {
 
 export class FunctionPool {
   private readonly boot: SlotBoot;
+  /** Workers that take invocations. */
   private slots: WorkerSlot[] = [];
+  /** Booted (or booting) workers held in reserve. */
+  private spares: WorkerSlot[] = [];
   private readonly pending = new Map<number, Pending>();
   /** Accepted while no worker was ready. */
   private waiting: Pending[] = [];
@@ -89,7 +97,14 @@ export class FunctionPool {
     const ready = new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
     });
-    for (let i = 0; i < this.opts.workers; i++) this.spawn();
+    try {
+      for (let i = 0; i < this.opts.workers; i++) this.spawn(false);
+      for (let i = 0; i < (this.opts.spareWorkers ?? 1); i++) this.spawn(true);
+    } catch (err) {
+      // e.g. the app definition cannot be handed to a thread (structured clone)
+      this.failStart(err instanceof Error ? err.message : String(err));
+      return ready;
+    }
     this.watchdog = setInterval(() => this.checkWorkers(), WATCHDOG_MS);
     this.watchdog.unref();
     return ready;
@@ -135,8 +150,9 @@ export class FunctionPool {
     this.closed = true;
     if (this.watchdog) clearInterval(this.watchdog);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    const slots = this.slots;
+    const slots = [...this.slots, ...this.spares];
     this.slots = [];
+    this.spares = [];
     await Promise.all(slots.map((s) => s.stop()));
   }
 
@@ -245,10 +261,12 @@ export class FunctionPool {
       this.redispatch(slot.reclaimUnstarted(), slot);
       return;
     }
-    if (slot.heartbeatAge(now) > STALE_MS) {
+    if (slot.shared.running() === p.id && slot.heartbeatAge(now) > STALE_MS) {
       this.stopSlot(slot); // its code is running right now and blocking the worker
     } else {
-      slot.cancel(p.id, now + CANCEL_GRACE_MS); // it is waiting on something: drop it; the worker must confirm
+      // It is waiting on something (or another invocation's code holds the worker for a moment): drop it.
+      // The worker must confirm within the grace period, or it is considered stuck and stopped.
+      slot.cancel(p.id, now + CANCEL_GRACE_MS);
       this.scheduleFlush();
     }
   }
@@ -273,7 +291,7 @@ export class FunctionPool {
 
   // ---- workers ----
 
-  private spawn(): void {
+  private spawn(spare: boolean): void {
     const slot = new WorkerSlot(this.boot, this.opts.maxHeapMb, {
       ready: (s) => this.onReady(s),
       bootFailed: (s, message) => this.onBootFailed(s, message),
@@ -281,7 +299,7 @@ export class FunctionPool {
       exit: (s, cause) => this.onExit(s, cause),
       output: (line) => this.opts.onWorkerOutput?.(line),
     });
-    this.slots.push(slot);
+    (spare ? this.spares : this.slots).push(slot);
   }
 
   private stopSlot(slot: WorkerSlot): void {
@@ -292,6 +310,11 @@ export class FunctionPool {
   private onReady(slot: WorkerSlot): void {
     this.consecutiveBootFailures = 0;
     this.bootFailure = null;
+    if (this.spares.includes(slot)) {
+      // A spare is needed right away when the pool has fewer working workers than asked for.
+      if (this.slots.length < this.opts.workers) this.promoteSpare();
+      return;
+    }
     if (this.startWaiter && this.slots.every((s) => s.state === 'ready')) {
       this.startWaiter.resolve();
       this.startWaiter = null;
@@ -307,10 +330,7 @@ export class FunctionPool {
   private onBootFailed(slot: WorkerSlot, message: string): void {
     this.bootFailure = message.split('\n')[0];
     this.opts.onWorkerOutput?.(`function worker failed to start: ${message}`);
-    if (this.startWaiter) {
-      this.startWaiter.reject(new Error(Messages.cannotStart(message)));
-      this.startWaiter = null;
-    }
+    if (this.startWaiter) this.failStart(message);
     this.stopSlot(slot);
     if (!this.slots.some((s) => s.state === 'ready')) this.failWaiting();
   }
@@ -331,6 +351,8 @@ export class FunctionPool {
   }
 
   private onExit(slot: WorkerSlot, cause: ExitCause): void {
+    const wasSpare = this.spares.includes(slot);
+    this.spares = this.spares.filter((s) => s !== slot);
     this.slots = this.slots.filter((s) => s !== slot);
     for (const msg of slot.drainMessages()) this.onMessage(slot, msg);
     const counters = this.slotCounters.get(slot);
@@ -341,26 +363,56 @@ export class FunctionPool {
     }
     const unstarted = slot.reclaimUnstarted();
     this.answerStarted(slot, cause);
-    if (this.startWaiter) {
-      this.startWaiter.reject(new Error(Messages.cannotStart(this.bootFailure ?? `a worker exited while starting (${cause})`)));
-      this.startWaiter = null;
-    }
+    if (this.startWaiter) this.failStart(this.bootFailure ?? `a worker exited while starting (${cause})`);
     if (!this.closed) {
       this.totals.restarts++;
+      // Take a booted spare into service now; the new worker becomes the spare.
+      const replacedBySpare = !wasSpare && this.promoteSpare();
+      const spawnAsSpare = wasSpare || replacedBySpare;
       if (!slot.everReady) {
         // Failing to boot: retry with a growing delay instead of spinning.
         this.consecutiveBootFailures++;
         this.bootFailure ??= `a worker exited while starting (${cause})`;
         const delay = Math.min(MAX_RESPAWN_DELAY_MS, 100 * 2 ** (this.consecutiveBootFailures - 1));
         setTimeout(() => {
-          if (!this.closed) this.spawn();
+          if (!this.closed) this.spawn(spawnAsSpare);
         }, delay).unref();
       } else {
-        this.spawn();
+        this.spawn(spawnAsSpare);
       }
     }
     this.redispatch(unstarted, null);
     if (this.bootFailure !== null && !this.slots.some((s) => s.state === 'ready')) this.failWaiting();
+  }
+
+  /** start() failed: reject it and shut everything down, so that no worker keeps the process alive. */
+  private failStart(detail: string): void {
+    const waiter = this.startWaiter;
+    this.startWaiter = null;
+    this.closing = true;
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    const slots = [...this.slots, ...this.spares];
+    this.slots = [];
+    this.spares = [];
+    for (const slot of slots) void slot.stop();
+    this.failWaiting();
+    waiter?.reject(new Error(Messages.cannotStart(detail)));
+  }
+
+  /** Moves a ready spare into service; false when none is ready. */
+  private promoteSpare(): boolean {
+    const spare = this.spares.find((s) => s.state === 'ready');
+    if (!spare) return false;
+    this.spares = this.spares.filter((s) => s !== spare);
+    this.slots.push(spare);
+    if (this.waiting.length > 0) {
+      const waiting = this.waiting;
+      this.waiting = [];
+      this.redispatch(waiting, null);
+    }
+    return true;
   }
 
   /** Answers the invocations a dead worker had started (and not finished). */

@@ -34,6 +34,33 @@ const STANDARD_GLOBALS_SOURCE = `(function () {
   return { Promise, Error, TypeError };
 })`;
 
+// Values reach functions from the worker's own realm too (documents from the data layer, BSON values, Buffers,
+// npm modules). So that `doc.createdAt instanceof Date` or `err instanceof Error` hold for them as they did in
+// App Services, the sandbox's built-in constructors also recognise instances of the worker realm's same-named ones.
+const CROSS_REALM_CONSTRUCTORS = [
+  'Object', 'Function', 'Array', 'Date', 'RegExp', 'Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError',
+  'EvalError', 'URIError', 'AggregateError', 'Promise', 'Map', 'Set', 'WeakMap', 'WeakSet', 'ArrayBuffer', 'DataView',
+  'Uint8Array', 'Int8Array', 'Uint8ClampedArray', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array',
+  'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'Boolean', 'Number', 'String',
+] as const;
+
+const CROSS_REALM_INSTANCEOF_SOURCE = `(function (hostConstructors) {
+  'use strict';
+  const ordinary = Function.prototype[Symbol.hasInstance];
+  for (const name of Object.keys(hostConstructors)) {
+    const local = globalThis[name];
+    const host = hostConstructors[name];
+    if (typeof local !== 'function' || local === host) continue;
+    const hasInstance = {
+      [Symbol.hasInstance](value) {
+        if (Reflect.apply(ordinary, this, [value])) return true;
+        return this === local && Reflect.apply(ordinary, host, [value]);
+      },
+    }[Symbol.hasInstance];
+    Object.defineProperty(local, Symbol.hasInstance, { value: hasInstance, writable: false, enumerable: false, configurable: false });
+  }
+})`;
+
 export interface RealmHandles {
   /** The sandbox realm's Promise.prototype: promises made by function code inherit from it. */
   promisePrototype: object;
@@ -48,11 +75,16 @@ export class Sandbox {
 
   /** `globals` become read-only, non-enumerable properties of the sandbox's global object. */
   constructor(name: string, globals: Record<string, unknown>) {
-    this.context = vm.createContext({}, { name, codeGeneration: { strings: true, wasm: false } });
+    // A null-prototype backing object: with `{}`, `globalThis.constructor` would be the worker realm's Object.
+    this.context = vm.createContext(Object.create(null) as object, { name, codeGeneration: { strings: true, wasm: false } });
     const sandboxGlobal = vm.runInContext('globalThis', this.context) as object;
     for (const [key, value] of Object.entries(globals)) {
       Object.defineProperty(sandboxGlobal, key, { value, writable: false, enumerable: false, configurable: false });
     }
+    Object.defineProperty(sandboxGlobal, 'global', { value: sandboxGlobal, writable: false, enumerable: false, configurable: false });
+    const hostConstructors: Record<string, unknown> = {};
+    for (const ctorName of CROSS_REALM_CONSTRUCTORS) hostConstructors[ctorName] = (globalThis as unknown as Record<string, unknown>)[ctorName];
+    (vm.runInContext(CROSS_REALM_INSTANCEOF_SOURCE, this.context) as (ctors: Record<string, unknown>) => void)(hostConstructors);
     const lockdown = vm.runInContext(`(${lockdownRealm.toString()})`, this.context) as typeof lockdownRealm;
     lockdown({ neuterFunctionConstructors: false, enableConstructorOverride: false });
     const handles = (vm.runInContext(STANDARD_GLOBALS_SOURCE, this.context) as () => { Promise: PromiseConstructor; Error: ErrorConstructor; TypeError: TypeErrorConstructor })();

@@ -1,0 +1,224 @@
+// Time, memory and async-work limits, worker crashes and recovery: a runaway invocation fails alone while
+// other invocations keep being answered. Real worker threads, small limits.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { FunctionPool, InvocationResult } from '../../src/runtime';
+import { bodyJSON, call, endpoint, makeApp, sleep, startPool, waitUntil } from './helpers';
+
+const functions = {
+  quick: `exports = function (req) { return { ok: true }; }`,
+  syncLoop: `exports = function () { while (true) {} }`,
+  loopAfterAwait: `exports = async function () { await context.functions.execute('tick'); while (true) {} }`,
+  tick: `exports = async function () { await new Promise((r) => setTimeout(r, 1)); return 1; }`,
+  executeChain: `exports = async function () { return await context.functions.execute('chainA'); }`,
+  chainA: { source: `exports = async function () { return await context.functions.execute('chainB'); }`, private: true },
+  chainB: { source: `exports = async function () { await null; for (;;) {} }`, private: true },
+  hang: `exports = function () { return new Promise(() => {}); }`,
+  slow: `exports = async function (req) { await new Promise((r) => setTimeout(r, Number(req.query.ms || 150))); return { slept: true }; }`,
+  manyPending: `exports = async function () { const ps = []; for (let i = 0; i < 1500; i++) ps.push(new Promise((r) => setTimeout(r, 50))); await Promise.all(ps); return 'finished'; }`,
+  manySequential: `exports = async function () { let n = 0; for (let i = 0; i < 3000; i++) { n += await Promise.resolve(1); } const all = await Promise.all(Array.from({ length: 900 }, async (_, i) => i)); return n + all.length; }`,
+  rejects: `exports = async function () {
+    Promise.reject(new Error('nobody handles me'));
+    setTimeout(() => { throw new Error('thrown in a timer'); }, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    return 'survived';
+  }`,
+  leavesInterval: `exports = function () { setInterval(() => console.log('still running'), 5); setTimeout(() => console.log('late'), 30); return 'done'; }`,
+};
+
+async function succeedWhile(pool: FunctionPool, pending: Promise<InvocationResult>): Promise<number> {
+  // Keeps calling a quick function until `pending` settles; every call must succeed.
+  let done = false;
+  void pending.then(() => (done = true));
+  // Not in the same batch as the culprit: a result finished in the same microtask run as a loop that then
+  // blocks the worker never gets posted, and is answered as "stopped" (see docs of the pool).
+  await sleep(20);
+  let count = 0;
+  while (!done) {
+    const r = await pool.invoke(endpoint('quick'));
+    assert.equal(r.error, undefined, `a concurrent invocation failed: ${JSON.stringify(r.error)}`);
+    assert.deepEqual(bodyJSON(r), { ok: true });
+    count++;
+    await sleep(10);
+  }
+  return count;
+}
+
+describe('time limit', { timeout: 30_000 }, () => {
+  let pool: FunctionPool;
+  before(async () => {
+    pool = await startPool(makeApp(functions), { workers: 2, functionTimeoutMs: 600 });
+  });
+  after(() => pool.close());
+
+  for (const name of ['syncLoop', 'loopAfterAwait', 'executeChain']) {
+    test(`${name}: ExecutionTimeLimitExceeded, the worker is replaced, concurrent invocations succeed`, async () => {
+      await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
+      const restartsBefore = pool.stats().restarts;
+      const culprit = pool.invoke(endpoint(name));
+      const served = await succeedWhile(pool, culprit);
+      const result = await culprit;
+      assert.deepEqual(result.error, { code: 'ExecutionTimeLimitExceeded', message: 'execution time limit exceeded' });
+      assert.ok(served > 3, `only ${served} concurrent invocations were answered`);
+      await waitUntil(() => pool.stats().restarts === restartsBefore + 1, 'the stuck worker is replaced');
+      assert.deepEqual(bodyJSON(await pool.invoke(endpoint('quick'))), { ok: true });
+    });
+  }
+
+  test('an invocation waiting forever times out without stopping its worker or its neighbours', async () => {
+    await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
+    const restartsBefore = pool.stats().restarts;
+    const hang = pool.invoke(endpoint('hang'));
+    await sleep(400);
+    // These run on the same workers across `hang`'s deadline (600 ms) and must not notice it.
+    const neighbours = [1, 2, 3, 4].map(() => pool.invoke(endpoint('slow', { rawQuery: 'ms=400' })));
+    assert.equal((await hang).error?.code, 'ExecutionTimeLimitExceeded');
+    for (const r of await Promise.all(neighbours)) assert.deepEqual(bodyJSON(r), { slept: true });
+    await sleep(50);
+    assert.equal(pool.stats().restarts, restartsBefore, 'no worker was killed for an idle invocation');
+    const later = await Promise.all([1, 2, 3].map(() => pool.invoke(endpoint('slow', { rawQuery: 'ms=20' }))));
+    for (const r of later) assert.deepEqual(bodyJSON(r), { slept: true });
+  });
+
+  test('invocations queued behind a blocked worker move to a free one', async () => {
+    await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
+    // Posted in one batch: some land on the worker that then loops; they must be run by the other worker.
+    const culprit = pool.invoke(endpoint('syncLoop'));
+    const queued = Array.from({ length: 6 }, () => pool.invoke(endpoint('quick')));
+    let culpritDone = false;
+    void culprit.then(() => (culpritDone = true));
+    const results = await Promise.all(queued);
+    assert.equal(culpritDone, false, 'the queued invocations were answered before the loop was stopped');
+    for (const r of results) assert.deepEqual(bodyJSON(r), { ok: true });
+    assert.equal((await culprit).error?.code, 'ExecutionTimeLimitExceeded');
+  });
+});
+
+describe('single worker', { timeout: 30_000 }, () => {
+  test('a loop delays the queue but every queued invocation is answered by the replacement worker', async () => {
+    const pool = await startPool(makeApp(functions), { workers: 1, functionTimeoutMs: 1000 });
+    try {
+      const culprit = pool.invoke(endpoint('syncLoop'));
+      await sleep(500);
+      // Queued behind the loop; their deadlines fall after the loop's, when the replacement worker is up.
+      const queued = [1, 2, 3].map(() => pool.invoke(endpoint('quick')));
+      assert.equal((await culprit).error?.code, 'ExecutionTimeLimitExceeded');
+      for (const r of await Promise.all(queued)) assert.deepEqual(bodyJSON(r), { ok: true });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('memory limit', { timeout: 30_000 }, () => {
+  test('a memory bomb fails with a memory-limit error; other invocations keep succeeding', async () => {
+    const pool = await startPool(
+      makeApp({
+        ...functions,
+        bomb: `exports = async function () { await null; const keep = []; for (;;) keep.push(new Array(50000).fill(Math.random())); }`,
+      }),
+      { workers: 2, functionTimeoutMs: 20000, maxHeapMb: 64 },
+    );
+    try {
+      const culprit = pool.invoke(endpoint('bomb'));
+      const served = await succeedWhile(pool, culprit);
+      const result = await culprit;
+      assert.equal(result.error?.code, 'FunctionExecutionError');
+      assert.equal(result.error?.message, 'memory limit of 64 MB exceeded');
+      assert.ok(served >= 1);
+      await waitUntil(() => pool.stats().restarts === 1, 'the worker is replaced');
+      assert.deepEqual(bodyJSON(await pool.invoke(endpoint('quick'))), { ok: true });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('worker crash', { timeout: 30_000 }, () => {
+  test('started invocations of a dead worker fail, unstarted ones run elsewhere, the worker is replaced', async () => {
+    const pool = await startPool(makeApp(functions), { workers: 2, functionTimeoutMs: 3000 });
+    try {
+      await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
+      const slow = [1, 2, 3, 4].map(() => pool.invoke(endpoint('slow', { rawQuery: 'ms=400' })));
+      type SlotView = { assigned: Map<number, unknown>; isStarted(p: unknown): boolean; worker: { terminate(): Promise<number> } };
+      const slots = (pool as unknown as { slots: SlotView[] }).slots;
+      await waitUntil(() => slots.every((s) => [...s.assigned.values()].every((p) => s.isStarted(p))), 'every invocation has started');
+      // Kill one worker from outside, as a native crash would.
+      const victim = slots.find((s) => s.assigned.size > 0);
+      assert.ok(victim, 'a worker holds invocations');
+      const held = victim.assigned.size;
+      await victim.worker.terminate();
+      const results = await Promise.all(slow);
+      const crashed = results.filter((r) => r.error !== undefined);
+      assert.equal(crashed.length, held);
+      for (const r of crashed) {
+        assert.deepEqual(r.error, { code: 'FunctionExecutionError', message: 'function worker crashed while this invocation was running' });
+      }
+      for (const r of results.filter((x) => !x.error)) assert.deepEqual(bodyJSON(r), { slept: true });
+      await waitUntil(() => pool.stats().workers === 2, 'the crashed worker is replaced');
+      const after = await Promise.all([1, 2, 3, 4].map(() => pool.invoke(endpoint('quick'))));
+      for (const r of after) assert.deepEqual(bodyJSON(r), { ok: true });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('async work, rejections and timers', { timeout: 30_000 }, () => {
+  let pool: FunctionPool;
+  before(async () => {
+    pool = await startPool(makeApp(functions), { workers: 1, functionTimeoutMs: 3000 });
+  });
+  after(() => pool.close());
+
+  test('more than 1000 pending async operations fail the invocation', async () => {
+    const result = await pool.invoke(endpoint('manyPending'));
+    assert.deepEqual(result.error, { code: 'FunctionExecutionError', message: 'exceeded max async work queue size of 1000' });
+    assert.deepEqual(bodyJSON(await pool.invoke(endpoint('quick'))), { ok: true });
+  });
+
+  test('many awaits in sequence and fewer than 1000 at once are fine', async () => {
+    const result = await pool.invoke(call('manySequential'));
+    assert.equal(result.error, undefined);
+  });
+
+  test('unhandled rejections and exceptions thrown in timers are logged against the invocation; the worker survives', async () => {
+    const result = await pool.invoke(endpoint('rejects'));
+    assert.equal(result.error, undefined);
+    assert.equal(bodyJSON(result), 'survived');
+    assert.ok(result.logs.some((l) => l.includes('nobody handles me')), JSON.stringify(result.logs));
+    assert.ok(result.logs.some((l) => l.includes('thrown in a timer')), JSON.stringify(result.logs));
+    assert.equal(pool.stats().restarts, 0);
+  });
+
+  test('timers a function leaves behind are cancelled when it ends', async () => {
+    const before = pool.stats().lateEvents;
+    const result = await pool.invoke(endpoint('leavesInterval'));
+    assert.equal(bodyJSON(result), 'done');
+    await sleep(80);
+    await pool.invoke(endpoint('quick')); // a round trip brings the worker's counters
+    assert.equal(pool.stats().lateEvents, before, 'no callback of the ended invocation ran');
+  });
+});
+
+describe('start', { timeout: 30_000 }, () => {
+  test('a worker that cannot boot makes start() reject, and leaves no thread behind', async () => {
+    // A BigInt value survives the hand-over to the thread but not the worker's JSON copy of values.
+    const app = makeApp(functions, { values: { big: { n: 10n } } });
+    await assert.rejects(startPool(app), /function workers cannot start: .*BigInt/);
+  });
+});
+
+describe('close', { timeout: 30_000 }, () => {
+  test('waits for in-flight invocations, then refuses new ones', async () => {
+    const pool = await startPool(makeApp(functions), { workers: 1 });
+    const inFlight = pool.invoke(endpoint('slow', { rawQuery: 'ms=100' }));
+    assert.equal(pool.inFlight(), 1);
+    const closed = pool.close();
+    const refused = await pool.invoke(endpoint('quick'));
+    assert.equal(refused.error?.code, 'InternalServerError');
+    assert.deepEqual(bodyJSON(await inFlight), { slept: true });
+    await closed;
+    assert.equal(pool.inFlight(), 0);
+  });
+});
