@@ -23,9 +23,41 @@ export class InputError extends Error {
   }
 }
 
+const NUMBER_INT = /^-?\d+$/;
+const NUMBER_DOUBLE = /^(-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|-?Infinity|NaN)$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Refuses EJSON wrappers that bson's EJSON.parse would turn into a wrong value instead of an error
+ * ({"$date": "nope"} -> Invalid Date, {"$numberInt": "1.5"} -> 1, bad base64 -> empty Binary).
+ */
+function checkWrappers(v: unknown, depth = 0): void {
+  if (depth > 200 || typeof v !== 'object' || v === null) return;
+  if (Array.isArray(v)) {
+    for (const e of v) checkWrappers(e, depth + 1);
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 1) {
+    const [k] = keys;
+    const x = o[k];
+    if (k === '$numberInt' && (typeof x !== 'string' || !NUMBER_INT.test(x) || Math.abs(Number(x)) > 2147483648 || Number(x) > 2147483647)) throw new Error(`$numberInt ${JSON.stringify(x)} is not a 32-bit integer`);
+    if (k === '$numberDouble' && (typeof x !== 'string' || !NUMBER_DOUBLE.test(x))) throw new Error(`$numberDouble ${JSON.stringify(x)} is not a number`);
+    if (k === '$date' && typeof x === 'string' && Number.isNaN(Date.parse(x))) throw new Error(`$date ${JSON.stringify(x)} is not a date`);
+  }
+  if (keys.length === 1 && keys[0] === '$binary') {
+    const b = o.$binary as { base64?: unknown } | string;
+    const text = typeof b === 'string' ? b : b && typeof b === 'object' ? b.base64 : undefined;
+    if (typeof text !== 'string' || !BASE64.test(text)) throw new Error(`$binary ${JSON.stringify(text)} is not valid base64`);
+  }
+  for (const k of keys) checkWrappers(o[k], depth + 1);
+}
+
 function parseDocument(text: string, line: number, index: number): ParsedDocument {
   let value: unknown;
   try {
+    checkWrappers(JSON.parse(text));
     value = EJSON.parse(text, { relaxed: false });
   } catch (err) {
     throw new InputError(`document ${index + 1} is not valid (Extended) JSON: ${err instanceof Error ? err.message : String(err)}`, line);
