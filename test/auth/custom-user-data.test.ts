@@ -67,11 +67,7 @@ test('custom user data: fetched for endpoints that ask, carried in tokens, re-re
   }
 });
 
-// TODO until the worker can open the embedded store: better-sqlite3 loads its addon at the first `new Database()`,
-// after the worker has refused process.dlopen ("process.dlopen() is not supported in functions").
-const WORKER_DATA_TODO = 'worker-side data access fails to load the SQLite addon (runtime preload)';
-
-test('the on-user-creation function runs in the pool when a user is created and can write the custom data', { todo: WORKER_DATA_TODO }, async () => {
+test('the on-user-creation function runs in the pool when a user is created and can write the custom data', async () => {
   const app = new Realm.App({ id: srv.appId, baseUrl: srv.url });
   const user = await app.logIn(Realm.Credentials.anonymous(false));
   try {
@@ -79,6 +75,9 @@ test('the on-user-creation function runs in the pool when a user is created and 
     assert.ok(doc, 'onUserCreated inserted the profile');
     assert.deepEqual(doc.providers, ['anon-user']);
     assert.equal((user.customData as { plan?: string }).plan, 'free');
+    // A system function called by the user (context.user is the caller) updates it; a refresh shows the change.
+    assert.equal(await user.functions.setPlan('team'), 'team');
+    assert.equal(((await user.refreshCustomData()) as { plan?: string }).plan, 'team');
   } finally {
     await user.logOut();
   }
