@@ -90,6 +90,14 @@ describe('reads', () => {
     assert.equal(await noEmail.collection('items').count({}), 2);
   });
 
+  test('filters also shape aggregations and distinct, on the fast path', async () => {
+    const out = await as(alice).collection('items').aggregate([{ $project: { name: 1, cost: 1 } }]).toArray();
+    assert.deepEqual(out.map((d) => [d.name, d.cost]), [['pen', undefined]]);
+    assert.deepEqual(await as(alice).collection('items').distinct('cost', {}), []);
+    assert.deepEqual(await as(alice).collection('items').distinct('name', {}), ['pen']);
+    assert.deepEqual((await sys().collection('items').distinct('cost', {})).sort(), [1, 5]);
+  });
+
   test('document_filters decide which documents a role may see and write', async () => {
     const mine = await as(alice).collection('profiles').find({}).toArray();
     assert.deepEqual(mine.map((d) => d.user_id), ['alice']);
@@ -176,6 +184,10 @@ describe('writes', () => {
     assert.ok(r.upsertedId instanceof ObjectId);
     const e = await rejection(coll.updateOne({ owner_id: 'dave', item: 'x' }, { $set: { qty: 4 } }, { upsert: true }));
     assert.equal(e.message, 'insert not permitted');
+    const doc = await coll.findOneAndUpdate({ owner_id: 'alice', item: 'fresh' }, { $set: { qty: 7 } }, { upsert: true, returnNewDocument: true });
+    assert.deepEqual([doc?.owner_id, doc?.item, doc?.qty], ['alice', 'fresh', 7]);
+    const e2 = await rejection(coll.findOneAndUpdate({ owner_id: 'alice', item: 'fresh2' }, { $set: { status: 'paid' } }, { upsert: true }));
+    assert.equal(e2.message, 'insert not permitted');
   });
 
   test('findOneAndUpdate / findOneAndDelete return what the user may read', async () => {
