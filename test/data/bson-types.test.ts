@@ -138,6 +138,7 @@ describe('comparisons follow MongoDB, not toString()', () => {
     assert.deepEqual(await ids({ v: 9007199254740992 }), [], 'exact: 2^53 is not 2^53+1');
     assert.deepEqual(await ids({ v: { $gte: 100 } }), ['l-big'], 'strings are not numbers (type bracketing)');
     assert.deepEqual(await ids({ v: { $in: [2, Decimal128.fromString('9')] } }), ['d9', 'n2']);
+    assert.deepEqual(await ids({ $expr: { $and: [{ $gt: ['$v', 9.5] }, { $lt: ['$v', 10.6] }] }, _id: { $regex: '^d' } }), ['d10', 'd10.5'], '$expr sees Decimal128 as numbers');
   });
 
   it('arrays match when an element matches', async () => {

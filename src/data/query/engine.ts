@@ -162,10 +162,12 @@ function validateOperators(ops: Document, depth: number): void {
 
 export function compileFilter(filter: Document): CompiledFilter {
   let typed = false;
+  let expr = false;
   scanOperators(filter, (k) => {
     if (k in UNSUPPORTED_QUERY_OPERATORS) throw notSupported(`the ${k} query operator`, UNSUPPORTED_QUERY_OPERATORS[k]);
     if (k === '$function' || k === '$accumulator') throw notSupported(`the ${k} operator`, 'server-side JavaScript');
     if (k === '$type') typed = true;
+    if (k === '$expr') expr = true;
   });
   const clean = '$comment' in filter ? withoutKeys(filter, ['$comment']) : filter;
   validateFilter(clean);
@@ -176,7 +178,8 @@ export function compileFilter(filter: Document): CompiledFilter {
     test: (doc) =>
       mingoCall(() => {
         q ??= new queryModule.Query(clean, options() as never);
-        return q.test(doc);
+        // $expr runs mingo's aggregation expressions, which know only JS numbers: give them numbers.
+        return q.test(expr ? (numbersForAggregation(doc) as Document) : doc);
       }),
     typed,
     matchesAll: false,
