@@ -5,14 +5,20 @@
 //   (b) Atrium hello endpoint (run as system, respond_result, returns a small object)
 //   (c) Atrium echo endpoint: JSON.parse(request.body.text()) of a 1 KB body
 //   (d) Atrium endpoint calling three functions through context.functions.execute (reported against b)
+//   (g) the hello endpoint with application auth, called with an `apiKey` header (reported against b)
+//   (h) the same, called with `Authorization: Bearer <access token>` (reported against b)
+// then the data benchmarks (e)/(f) (bench/data-bench.ts) and the rules benchmark (i) (bench/rules-bench.ts).
 //
 // Flags: --duration <s> (default 8), --rounds <n> (default 3), --connections <n> (default 64), --workers <n>,
 //        --only a,b,c (subset), --json (machine-readable result on the last line).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+// These two import this module back; the cycle is safe because they use its exports only at call time.
+import { runDataBench } from './data-bench';
+import { runRulesBench } from './rules-bench';
 // autocannon ships no types; the subset used here is declared below.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const autocannon = require('autocannon') as (opts: AutocannonOptions) => Promise<AutocannonResult>;
@@ -34,6 +40,7 @@ interface AutocannonResult {
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
+
 
 export interface Variant {
   key: string;
@@ -85,8 +92,8 @@ export async function startRawBaseline(): Promise<{ url: string; proc: ChildProc
   return { url: `http://127.0.0.1:${m[1]}`, proc };
 }
 
-export async function startAtriumForBench(appDir: string, extraArgs: string[] = []): Promise<{ endpointBase: string; proc: ChildProcess; dataDir: string }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-bench-'));
+export async function startAtriumForBench(appDir: string, extraArgs: string[] = [], givenDataDir?: string): Promise<{ endpointBase: string; proc: ChildProcess; dataDir: string }> {
+  const dataDir = givenDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-bench-'));
   const proc = spawn(
     process.execPath,
     [path.join(ROOT, 'bin', 'atrium.js'), 'serve', appDir, '--port', '0', '--data-dir', dataDir, '--log-format', 'none', ...extraArgs],
@@ -140,6 +147,19 @@ export async function runInterleaved(variants: Variant[], opts: { rounds: number
   return rows;
 }
 
+/** Creates a server API key with the CLI (the key is the last line it prints). */
+function createApiKey(appDir: string, dataDir: string): string {
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'atrium.js'), 'apikeys', 'create', appDir, '--data-dir', dataDir, '--name', 'bench'], { encoding: 'utf8' });
+  return out.trim().split('\n').pop() ?? '';
+}
+
+async function loginWithApiKey(endpointBase: string, key: string): Promise<string> {
+  const base = endpointBase.replace(/\/app\/([^/]+)\/endpoint$/, '/api/client/v2.0/app/$1');
+  const res = await fetch(`${base}/auth/providers/api-key/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+  if (!res.ok) throw new Error(`api-key login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
 async function main(): Promise<void> {
   const duration = Number(arg('duration', '8'));
   const rounds = Number(arg('rounds', '3'));
@@ -147,15 +167,25 @@ async function main(): Promise<void> {
   const workers = arg('workers', '');
   const only = arg('only', '').split(',').filter(Boolean);
   const raw = await startRawBaseline();
-  const atrium = await startAtriumForBench(path.join(ROOT, 'bench', 'app'), workers ? ['--workers', workers] : []);
+  const benchApp = path.join(ROOT, 'bench', 'app');
+  const benchData = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-bench-'));
+  const apiKey = createApiKey(benchApp, benchData);
+  const atrium = await startAtriumForBench(benchApp, workers ? ['--workers', workers] : [], benchData);
+  // Access tokens live 30 minutes: long enough for the whole run.
+  const accessToken = await loginWithApiKey(atrium.endpointBase, apiKey);
   const kb = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ['a', 'b'] })) }).padEnd(1024, ' ');
   const all: Variant[] = [
     { key: 'a', label: 'raw node:http, small JSON', url: `${raw.url}/`, against: 'a' },
     { key: 'b', label: 'Atrium hello endpoint (system, respond_result)', url: `${atrium.endpointBase}/hello`, against: 'a' },
     { key: 'c', label: 'Atrium echo endpoint, 1 KB JSON body', url: `${atrium.endpointBase}/echo`, method: 'POST', body: kb, headers: { 'content-type': 'application/json' }, against: 'a' },
     { key: 'd', label: 'Atrium endpoint calling 3 functions (execute)', url: `${atrium.endpointBase}/chain`, against: 'b' },
+    { key: 'g', label: 'Atrium hello endpoint as a user, apiKey header', url: `${atrium.endpointBase}/hello-user`, headers: { apiKey }, against: 'b' },
+    { key: 'h', label: 'Atrium hello endpoint as a user, Bearer token', url: `${atrium.endpointBase}/hello-user`, headers: { authorization: `Bearer ${accessToken}` }, against: 'b' },
   ];
-  const variants = only.length ? all.filter((v) => only.includes(v.key) || v.key === 'a' || all.some((o) => only.includes(o.key) && o.against === v.key)) : all;
+  // --only picks variants; the ones they are measured against come along.
+  const wanted = new Set(only.length ? only : all.map((v) => v.key).concat(['e', 'f', 'i']));
+  for (let pass = 0; pass < 2; pass++) for (const v of all) if (wanted.has(v.key)) wanted.add(v.against);
+  const variants = all.filter((v) => wanted.has(v.key));
   try {
     process.stdout.write(`Atrium bench: ${os.cpus().length} cores, node ${process.version}, ${connections} connections, ${rounds} rounds x ${duration}s, interleaved\n`);
     const rows = await runInterleaved(variants, { rounds, duration, connections });
@@ -164,6 +194,15 @@ async function main(): Promise<void> {
     raw.proc.kill('SIGKILL');
     atrium.proc.kill('SIGTERM');
     fs.rmSync(atrium.dataDir, { recursive: true, force: true });
+  }
+  const opts = { duration, rounds, connections, workers: workers ? Number(workers) : undefined };
+  if (wanted.has('e') || wanted.has('f')) {
+    process.stdout.write('\nData (e)/(f), against a hand-written node:http + better-sqlite3 server:\n');
+    await runDataBench(opts);
+  }
+  if (wanted.has('i')) {
+    process.stdout.write('\nRules (i), against (e) run as system:\n');
+    await runRulesBench(opts);
   }
 }
 

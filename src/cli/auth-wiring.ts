@@ -8,6 +8,9 @@ import type { FunctionPool } from '../runtime';
 export interface AuthWiringOptions {
   dataDir: string;
   mongodbUris: Record<string, string>;
+  signingKey?: string;
+  accessTokenTtlSec?: number;
+  refreshTokenTtlSec?: number;
 }
 
 export async function createEndpointAuth(app: AppDefinition, pool: FunctionPool, opts: AuthWiringOptions): Promise<{ auth: EndpointAuth; close: () => Promise<void>; warnings: string[] }> {
@@ -15,6 +18,9 @@ export async function createEndpointAuth(app: AppDefinition, pool: FunctionPool,
     dataDir: opts.dataDir,
     runFunction: (inv) => pool.invoke(inv),
     mongodbUris: opts.mongodbUris,
+    signingKey: opts.signingKey,
+    accessTokenTtlSec: opts.accessTokenTtlSec,
+    refreshTokenTtlSec: opts.refreshTokenTtlSec,
   });
   await service.init();
   return { auth: service, close: () => service.close(), warnings: service.warnings };

@@ -1,4 +1,5 @@
 // `atrium serve <appDir>`: load the app, install its npm dependencies, start the worker pool and the HTTP server.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { collectSecrets, formatProblem, loadApp } from '../app';
@@ -27,12 +28,16 @@ Options:
   --max-concurrency <n>      concurrent requests before answering 429 (default ${DEFAULT_MAX_CONCURRENCY})
   --mongodb-uri <name=uri>   serve data source <name> from a real MongoDB deployment
                              (repeatable; also ATRIUM_MONGODB_URI_<NAME>)
+  --access-token-ttl <s>     access token lifetime in seconds (default 1800)
+  --refresh-token-ttl <s>    refresh token lifetime in seconds (default 5184000, 60 days)
+  --signing-key-file <file>  file holding the token signing key (at least 32 characters); by default a
+                             key is generated on first start and kept under --data-dir
   --log-format <json|none>   per-request log lines on stdout (default json)
   --help                     show this help
 `;
 
 const SERVE_FLAGS = {
-  known: ['port', 'host', 'data-dir', 'secrets', 'function-timeout-ms', 'workers', 'max-heap-mb', 'max-body-bytes', 'max-concurrency', 'mongodb-uri', 'log-format'],
+  known: ['port', 'host', 'data-dir', 'secrets', 'function-timeout-ms', 'workers', 'max-heap-mb', 'max-body-bytes', 'max-concurrency', 'mongodb-uri', 'log-format', 'access-token-ttl', 'refresh-token-ttl', 'signing-key-file'],
   repeatable: ['mongodb-uri'],
 };
 
@@ -87,7 +92,15 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   });
   await pool.start();
   const logs = new LogStore({ sink: logFormat === 'none' ? null : (text) => process.stdout.write(text) });
-  const { auth, close: closeAuth, warnings } = await createEndpointAuth(app, pool, { dataDir, mongodbUris: uris });
+  const keyFile = flag(args, 'signing-key-file');
+  const { auth, close: closeAuth, warnings } = await createEndpointAuth(app, pool, {
+    dataDir,
+    mongodbUris: uris,
+    // The key is read from a file so it never appears in the process list.
+    signingKey: keyFile ? fs.readFileSync(path.resolve(keyFile), 'utf8').trim() : undefined,
+    accessTokenTtlSec: intFlag(args, 'access-token-ttl', 1800, 60),
+    refreshTokenTtlSec: intFlag(args, 'refresh-token-ttl', 60 * 24 * 3600, 60),
+  });
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const server = await startServer({
     app,

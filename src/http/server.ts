@@ -50,6 +50,12 @@ interface Reply {
   body: Uint8Array | string | null;
 }
 
+/** The `password` credential header is consumed by auth and never shown to functions (§6.1 recommendation). */
+function withoutPasswordHeader(req: IncomingRequestData): IncomingRequestData {
+  if (!req.headers.some(([k]) => k.length === 8 && k.toLowerCase() === 'password')) return req;
+  return { ...req, headers: req.headers.filter(([k]) => !(k.length === 8 && k.toLowerCase() === 'password')) };
+}
+
 export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
   const { app, invoker, logs } = opts;
   const auth = opts.auth ?? new SystemOnlyAuth();
@@ -284,7 +290,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
       kind: 'endpoint',
       functionName: ep.functionName,
       route,
-      request: reqData,
+      request: withoutPasswordHeader(reqData),
       respondResult: ep.respondResult,
       returnType: negotiateReturnType(ep.returnType, firstHeader(reqData.headers, 'accept')),
       logId: record.id,
