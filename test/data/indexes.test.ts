@@ -174,6 +174,26 @@ describe('index semantics', () => {
     assert.deepEqual(await other.find({ db: DB, collection: c.collectionName }, { k: 'b' }, {}, {}), [{ _id: 2, k: 'b' }]);
     await other.close();
   });
+
+  it('reads planned from stale metadata are redone: an index dropped or turned multikey elsewhere', async () => {
+    const c = coll();
+    await c.createIndex({ v: 1 });
+    await c.insertMany([{ _id: 1, v: 5 }, { _id: 2, v: 7 }]);
+    assert.match(explain(c, { v: 5 }).plan, /IXSCAN v_1/, 'this handle has cached the index');
+    const { EmbeddedStore } = await import('../../src/data/embedded/store');
+    const { EmbeddedDataSource } = await import('../../src/data/embedded/source');
+    const other = new EmbeddedDataSource('mongodb-atlas', new EmbeddedStore(path.join(dir, 'data', 'mongodb-atlas.sqlite')));
+    const ns = { db: DB, collection: c.collectionName };
+    // Another connection turns the index multikey: a two-sided range must not be answered from one element.
+    await other.insertMany(ns, [{ _id: 3, v: [1, 100] }], { ordered: true }, {});
+    assert.deepEqual((await c.find({ v: { $gt: 4, $lt: 10 } }, { _id: 1 }).sort({ _id: 1 }).toArray()).map((d) => d._id), [1, 2, 3]);
+    // Another connection drops the index and creates a different one with the same name.
+    await other.dropIndex(ns, 'v_1');
+    await other.createIndex(ns, { key: { w: 1 }, name: 'v_1' });
+    assert.deepEqual((await c.find({ v: 5 }, { _id: 1 }).toArray()).map((d) => d._id), [1]);
+    assert.equal(await c.count({ v: 7 }), 1);
+    await other.close();
+  });
 });
 
 describe('configured indexes (indexes.json)', () => {

@@ -91,6 +91,10 @@ export class Catalog {
     this.version = v;
   }
 
+  get currentVersion(): number {
+    return this.version;
+  }
+
   /** Forgets the cached metadata (after a rollback: it may describe changes that never committed). */
   invalidate(): void {
     this.version = -1;

@@ -11,7 +11,7 @@ export type Plan =
   | { kind: 'scan' }
   | { kind: 'none' }
   | { kind: 'id'; ranges: KeyRange[]; exact: boolean; describe: string }
-  | { kind: 'index'; index: IndexMeta; ranges: KeyRange[]; exact: boolean; describe: string }
+  | { kind: 'index'; index: IndexMeta; ranges: KeyRange[]; exact: boolean; describe: string; singleKeyOnly: boolean }
   | { kind: 'or'; plans: Plan[] };
 
 interface FieldConds {
@@ -70,6 +70,8 @@ interface Candidate {
   score: number;
   exact: boolean;
   describe: string;
+  /** Both bounds of a range were used, which is only right while the index is not multikey. */
+  singleKeyOnly: boolean;
 }
 
 function planFields(fields: string[], unique: boolean, sparse: boolean, multikey: boolean, conds: Map<string, FieldConds>, singleCondition: boolean): Candidate | null {
@@ -77,6 +79,7 @@ function planFields(fields: string[], unique: boolean, sparse: boolean, multikey
   let eqCount = 0;
   const parts: string[] = [];
   let ranges: KeyRange[] | null = null;
+  let singleKeyOnly = false;
   for (const f of fields) {
     const fc = conds.get(f);
     if (!fc) break;
@@ -96,6 +99,7 @@ function planFields(fields: string[], unique: boolean, sparse: boolean, multikey
       // On a multikey index, two bounds may be met by different elements: keep one (a superset).
       const lower = fc.lower?.value;
       const upper = multikey && lower !== undefined ? undefined : fc.upper?.value;
+      singleKeyOnly = lower !== undefined && upper !== undefined;
       const out: KeyRange[] = [];
       for (const p of prefixes) {
         const r = comparisonRange(p, lower, upper);
@@ -113,7 +117,7 @@ function planFields(fields: string[], unique: boolean, sparse: boolean, multikey
   // One field, one equality condition on it, nothing else in the filter: the key match is the whole answer.
   const fc = conds.get(fields[0]);
   const exact = singleCondition && fields.length === 1 && eqCount === 1 && fc !== undefined && fc.count === 1 && fc.eq.length === 1 && fc.eq[0].length >= 1 && fc.eq[0].every((v) => kindOf(v) !== 'null');
-  return { ranges, score, exact, describe: parts.join(', ') };
+  return { ranges, score, exact, describe: parts.join(', '), singleKeyOnly };
 }
 
 function successor(p: Buffer): Buffer | null {
@@ -151,7 +155,7 @@ export function planQuery(filter: Document, coll: CollectionMeta): Plan {
   }
   if (best) {
     return best.index
-      ? { kind: 'index', index: best.index, ranges: best.c.ranges, exact: best.c.exact, describe: `IXSCAN ${best.index.name} (${best.c.describe})` }
+      ? { kind: 'index', index: best.index, ranges: best.c.ranges, exact: best.c.exact, describe: `IXSCAN ${best.index.name} (${best.c.describe})`, singleKeyOnly: best.c.singleKeyOnly }
       : { kind: 'id', ranges: best.c.ranges, exact: best.c.exact, describe: `IDSCAN _id_ (${best.c.describe})` };
   }
 

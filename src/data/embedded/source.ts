@@ -22,6 +22,8 @@ import type {
 import { decodeTypedDocument } from '../values';
 import { describePlan, planQuery } from './planner';
 import { allDocuments, count, distinct, find, findMatches } from './reader';
+import type { ReadProbe } from './reader';
+import type { CollectionMeta } from './catalog';
 import { EmbeddedSession } from './session';
 import { BUSY_TIMEOUT_MS } from './sqlite-file';
 import type { Conn, EmbeddedStore } from './store';
@@ -60,34 +62,57 @@ export class EmbeddedDataSource implements DataSource {
     return { st: c.st, catalog: this.store.catalog };
   }
 
+  /**
+   * A read of one collection with the cached catalog: refreshed first when the collection is unknown (created
+   * elsewhere?), and the read redone when an index lookup came back empty and the catalog had changed.
+   */
+  private readCollection<T>(c: Conn, ns: Namespace, op: (coll: CollectionMeta | undefined, probe: ReadProbe) => T): T {
+    return this.store.read(c, () => {
+      const catalog = this.store.catalog;
+      let coll = catalog.get(ns.db, ns.collection);
+      if (!coll && this.store.syncCatalog(c)) coll = catalog.get(ns.db, ns.collection);
+      const probe: ReadProbe = { emptyIndexScan: false };
+      const out = op(coll, probe);
+      if (probe.emptyIndexScan && this.store.syncCatalog(c)) return op(catalog.get(ns.db, ns.collection), { emptyIndexScan: false });
+      return out;
+    });
+  }
+
+  /** A read that needs the whole catalog current (listings). */
+  private readCatalog<T>(c: Conn, fn: () => T): T {
+    return this.store.read(c, () => {
+      this.store.syncCatalog(c);
+      return fn();
+    });
+  }
+
   async find(ns: Namespace, filter: Document, options: FindOptions, ctx: OperationContext): Promise<Document[]> {
     checkProjection(options.projection);
     const c = await this.conn(ctx, false);
-    return this.store.read(c, () => find(c.st, this.store.catalog.get(ns.db, ns.collection), filter, options, MAX_QUERY_RESULT));
+    return this.readCollection(c, ns, (coll, probe) => find(c.st, coll, filter, options, MAX_QUERY_RESULT, probe));
   }
 
   async count(ns: Namespace, filter: Document, options: CountOptions, ctx: OperationContext): Promise<number> {
     const c = await this.conn(ctx, false);
-    return this.store.read(c, () => count(c.st, this.store.catalog.get(ns.db, ns.collection), filter, options));
+    return this.readCollection(c, ns, (coll, probe) => count(c.st, coll, filter, options, probe));
   }
 
   async distinct(ns: Namespace, field: string, filter: Document, ctx: OperationContext): Promise<unknown[]> {
     const c = await this.conn(ctx, false);
-    return this.store.read(c, () => distinct(c.st, this.store.catalog.get(ns.db, ns.collection), field, filter));
+    return this.readCollection(c, ns, (coll, probe) => distinct(c.st, coll, field, filter, probe));
   }
 
   async aggregate(ns: Namespace, pipeline: Document[], ctx: OperationContext): Promise<Document[]> {
     checkPipeline(pipeline);
     const c = await this.conn(ctx, false);
-    return this.store.read(c, () => {
+    return this.readCollection(c, ns, (coll, probe) => {
       const catalog = this.store.catalog;
       // Leading $match stages run as a find (index use, exact BSON comparisons); the rest runs in mingo.
       let i = 0;
       const filters: Document[] = [];
       while (i < pipeline.length && '$match' in pipeline[i]) filters.push(pipeline[i++].$match as Document);
       const filter = filters.length === 0 ? {} : filters.length === 1 ? filters[0] : { $and: filters };
-      const coll = catalog.get(ns.db, ns.collection);
-      const input = coll ? findMatches(c.st, coll, filter).map((m) => numbersForAggregation(m.doc) as Document) : [];
+      const input = coll ? findMatches(c.st, coll, filter, undefined, undefined, probe).map((m) => numbersForAggregation(m.doc) as Document) : [];
       const loaded = new Map<string, Document[]>();
       const resolver = (name: string): Document[] => {
         let docs = loaded.get(name);
@@ -156,11 +181,11 @@ export class EmbeddedDataSource implements DataSource {
 
   async listCollectionNames(db: string, ctx: OperationContext): Promise<string[]> {
     const c = await this.conn(ctx, false);
-    return this.store.read(c, () => this.store.catalog.collectionNames(db));
+    return this.readCatalog(c, () => this.store.catalog.collectionNames(db));
   }
 
   async listDatabaseNames(): Promise<string[]> {
-    return this.store.read(this.store.main, () => this.store.catalog.databaseNames());
+    return this.readCatalog(this.store.main, () => this.store.catalog.databaseNames());
   }
 
   async createIndex(ns: Namespace, spec: IndexSpec): Promise<string> {
@@ -175,7 +200,7 @@ export class EmbeddedDataSource implements DataSource {
   }
 
   async listIndexes(ns: Namespace): Promise<IndexInfo[]> {
-    return this.store.read(this.store.main, () => this.store.catalog.indexInfos(this.store.catalog.get(ns.db, ns.collection)));
+    return this.readCatalog(this.store.main, () => this.store.catalog.indexInfos(this.store.catalog.get(ns.db, ns.collection)));
   }
 
   async dropIndex(ns: Namespace, name: string): Promise<void> {
@@ -199,7 +224,7 @@ export class EmbeddedDataSource implements DataSource {
   async *scanAll(ns: Namespace, batchSize = 1000): AsyncGenerator<Document[]> {
     let after = 0;
     for (;;) {
-      const rows = this.store.read(this.store.main, () => {
+      const rows = this.readCatalog(this.store.main, () => {
         const coll = this.store.catalog.get(ns.db, ns.collection);
         return coll ? this.store.main.st.scanBatch.all(coll.cid, after, batchSize) : [];
       });
@@ -212,17 +237,17 @@ export class EmbeddedDataSource implements DataSource {
   /** How a filter would be answered (for tests, the CLI and curious users). */
   explain(ns: Namespace, filter: Document): ExplainResult {
     const c = this.store.main;
-    return this.store.read(c, () => {
+    return this.readCatalog(c, () => {
       const coll = this.store.catalog.get(ns.db, ns.collection);
       if (!coll) return { plan: 'EOF (no such collection)', sqlite: [] };
       const plan = planQuery(filter, coll);
       const sql =
         plan.kind === 'index'
-          ? 'SELECT d.rid, d.doc FROM index_entries e JOIN docs d ON d.rid = e.rid WHERE e.iid = ? AND e.k >= ? AND e.k < ?'
+          ? 'SELECT d.rid, d.doc FROM indexes i JOIN index_entries e ON e.iid = i.id JOIN docs d ON d.rid = e.rid WHERE i.id = ? AND i.multikey <= ? AND e.k >= ? AND e.k < ?'
           : plan.kind === 'id'
             ? 'SELECT rid, doc FROM docs WHERE cid = ? AND key >= ? AND key < ?'
             : 'SELECT rid, doc FROM docs WHERE cid = ? AND rid > ? ORDER BY rid LIMIT ?';
-      const params = plan.kind === 'index' || plan.kind === 'id' ? [1, Buffer.alloc(0), Buffer.alloc(1)] : [1, 0, 1];
+      const params = plan.kind === 'index' ? [1, 1, Buffer.alloc(0), Buffer.alloc(1)] : plan.kind === 'id' ? [1, Buffer.alloc(0), Buffer.alloc(1)] : [1, 0, 1];
       const rows = c.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>;
       return { plan: describePlan(plan), sqlite: rows.map((r) => r.detail) };
     });

@@ -50,8 +50,9 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE UNIQUE INDEX IF NOT EXISTS docs_id ON docs (cid, key);
 -- (cid, rowid): scans a collection in insertion order without sorting.
 CREATE INDEX IF NOT EXISTS docs_cid ON docs (cid);
+-- AUTOINCREMENT: an index id is never reused, so a plan made from stale metadata cannot read another index.
 CREATE TABLE IF NOT EXISTS indexes (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   cid INTEGER NOT NULL,
   name TEXT NOT NULL,
   spec TEXT NOT NULL,

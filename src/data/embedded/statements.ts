@@ -22,8 +22,9 @@ export class Statements {
   readonly scanBatch: Statement<[number, number, number], DocRow>;
   readonly keyRange: Statement<[number, Buffer, Buffer], DocRow>;
   readonly keyRangeOpen: Statement<[number, Buffer], DocRow>;
-  readonly indexRange: Statement<[number, Buffer, Buffer], DocRow>;
-  readonly indexRangeOpen: Statement<[number, Buffer], DocRow>;
+  /** (iid, max multikey flag the plan allows, lo, hi): no rows when the index is gone or became multikey. */
+  readonly indexRange: Statement<[number, number, Buffer, Buffer], DocRow>;
+  readonly indexRangeOpen: Statement<[number, number, Buffer], DocRow>;
   readonly countDocs: Statement<[number], number>;
 
   readonly insertDoc: Statement<[number, Buffer, Buffer]>;
@@ -48,8 +49,9 @@ export class Statements {
     this.scanBatch = db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND rid > ? ORDER BY rid LIMIT ?');
     this.keyRange = db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND key >= ? AND key < ? ORDER BY key');
     this.keyRangeOpen = db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND key >= ? ORDER BY key');
-    this.indexRange = db.prepare('SELECT d.rid AS rid, d.doc AS doc FROM index_entries e JOIN docs d ON d.rid = e.rid WHERE e.iid = ? AND e.k >= ? AND e.k < ? ORDER BY e.k');
-    this.indexRangeOpen = db.prepare('SELECT d.rid AS rid, d.doc AS doc FROM index_entries e JOIN docs d ON d.rid = e.rid WHERE e.iid = ? AND e.k >= ? ORDER BY e.k');
+    const fromIndex = 'SELECT d.rid AS rid, d.doc AS doc FROM indexes i JOIN index_entries e ON e.iid = i.id JOIN docs d ON d.rid = e.rid WHERE i.id = ? AND i.multikey <= ?';
+    this.indexRange = db.prepare(`${fromIndex} AND e.k >= ? AND e.k < ? ORDER BY e.k`);
+    this.indexRangeOpen = db.prepare(`${fromIndex} AND e.k >= ? ORDER BY e.k`);
     this.countDocs = db.prepare<[number], number>('SELECT COUNT(*) FROM docs WHERE cid = ?').pluck();
 
     this.insertDoc = db.prepare('INSERT INTO docs (cid, key, doc) VALUES (?, ?, ?)');

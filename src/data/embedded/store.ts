@@ -54,14 +54,25 @@ export class EmbeddedStore {
     return { db, st, txn };
   }
 
-  /** Runs fn in a read transaction (one snapshot for all its statements). */
+  /**
+   * Runs a read. No transaction of its own (it would cost a BEGIN/COMMIT per call) and no catalog check: reads
+   * detect stale metadata themselves (see ReadProbe) and call syncCatalog(). Inside a session's transaction it
+   * simply runs on that transaction's snapshot.
+   */
   read<T>(conn: Conn, fn: () => T): T {
     this.assertOpen();
     try {
-      return conn.txn.deferred(fn) as T;
+      return fn();
     } catch (err) {
       throw storeError(err, this.file);
     }
+  }
+
+  /** Reloads the catalog if another connection changed it; true when it changed. */
+  syncCatalog(conn: Conn): boolean {
+    const before = this.catalog.currentVersion;
+    this.catalog.sync(conn.st);
+    return this.catalog.currentVersion !== before;
   }
 
   /** Runs fn in a write transaction (BEGIN IMMEDIATE, or a savepoint inside a session's transaction). */
