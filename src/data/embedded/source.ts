@@ -45,7 +45,13 @@ export class EmbeddedDataSource implements DataSource {
   ) {}
 
   /** The connection for an operation: the session's transaction connection, or the main one. */
-  private async conn(ctx: OperationContext, write: boolean): Promise<Conn> {
+  private conn(ctx: OperationContext, write: boolean): Conn | Promise<Conn> {
+    // The common case (no session, no transaction open in this thread) needs no await.
+    if (!ctx.session && !(write && this.store.gate.busy)) return this.store.main;
+    return this.slowConn(ctx, write);
+  }
+
+  private async slowConn(ctx: OperationContext, write: boolean): Promise<Conn> {
     const s = ctx.session;
     if (s) {
       if (!(s instanceof EmbeddedSession) || s.owner !== this.store) {

@@ -3,6 +3,7 @@
 // evaluated once per operation instead of once per document. Evaluation itself stays with the ONE evaluator in
 // expression.ts.
 import { ExpressionError, usesFunctions } from './expression';
+import { readPath, valuesMatch } from './expression-values';
 
 export interface CompiledExpr {
   /** The expression as written (what the evaluator runs). */
@@ -15,6 +16,11 @@ export interface CompiledExpr {
   readonly async: boolean;
   /** Where it was written, for diagnostics: `rules.json roles[0] ("owner").apply_when`. */
   readonly where: string;
+  /**
+   * The same result as the evaluator, without it, for the most common shape: document fields compared with
+   * literals or %%user.id / %%user.type / %%user.data.* / %%user.custom_data.* ({"owner_id": "%%user.id"}).
+   */
+  readonly fast?: (root: unknown, user: unknown) => boolean;
 }
 
 const DOCUMENT_EXPANSION = /^%%(root|prevRoot|this|prev)(\.|$)/;
@@ -79,6 +85,27 @@ function constantOf(raw: unknown): boolean | undefined {
   return undefined;
 }
 
+const FAST_USER_PATH = /^%%user\.(id|type|data\.[^.]+(\.[^.]+)*|custom_data\.[^.]+(\.[^.]+)*)$/;
+
+/** A direct implementation of `{"<field>": <literal or %%user path>, ...}`, or undefined for any other shape. */
+function fastPath(raw: unknown): ((root: unknown, user: unknown) => boolean) | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  const checks: Array<(root: unknown, user: unknown) => boolean> = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (key.startsWith('%') || key.startsWith('$')) return undefined;
+    const field = key.split('.');
+    if (typeof value === 'string' && value.startsWith('%%')) {
+      if (!FAST_USER_PATH.test(value)) return undefined;
+      const userPath = value.slice('%%user.'.length).split('.');
+      checks.push((root, user) => valuesMatch(readPath(root, field), readPath(user, userPath)));
+    } else if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+      checks.push((root) => valuesMatch(readPath(root, field), value));
+    } else return undefined;
+  }
+  if (checks.length === 0) return undefined;
+  return checks.length === 1 ? checks[0] : (root, user) => checks.every((c) => c(root, user));
+}
+
 /**
  * Analyses an expression. Throws ExpressionError when it is not an expression at all (not a boolean or an
  * object); deeper mistakes (unknown operators) surface when it is evaluated, and in `atrium rules check`.
@@ -94,6 +121,7 @@ export function compileExpression(raw: unknown, where: string): CompiledExpr {
     perDocument: constant === undefined && expressionUsesDocument(raw, 0),
     async: constant === undefined && usesFunctions(raw),
     where,
+    fast: constant === undefined ? fastPath(raw) : undefined,
   };
 }
 

@@ -274,12 +274,20 @@ class Evaluator {
     this.userViewBuilt = true;
     const u = this.ctx.user;
     if (!isPlainObject(u) || !Array.isArray(u.identities)) return (this.userView = u ?? undefined);
+    // Rules evaluate many expressions for one user object: its view is built once (users are not mutated).
+    const known = userViews.get(u);
+    if (known) return (this.userView = known);
     const identities = u.identities.map((i: unknown) =>
       isPlainObject(i) ? { ...i, providerType: i.providerType ?? i.provider_type, provider_type: i.provider_type ?? i.providerType } : i,
     );
-    return (this.userView = { ...u, identities });
+    const view = { ...u, identities };
+    userViews.set(u, view);
+    return (this.userView = view);
   }
 }
+
+/** %%user views by user object (see Evaluator.user). */
+const userViews = new WeakMap<object, Record<string, unknown>>();
 
 function truthy(v: unknown): boolean {
   return !(v === false || v === 0 || v === null || v === undefined || v === '');

@@ -57,6 +57,7 @@ export class RuleContext {
       this.memo.set(expr, result);
       return result;
     }
+    if (expr.fast) return expr.fast(scope?.root, this.base.user);
     const ctx: ExpressionContext = scope ? { ...this.base, root: scope.root, prevRoot: scope.prevRoot, this: scope.this, prev: scope.prev } : this.base;
     return this.run(expr, ctx);
   }

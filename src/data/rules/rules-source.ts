@@ -31,6 +31,8 @@ import { bsonEquals, isPlainObject, valuesAtPath } from '../values';
 import { noRuleForNamespace, notPermitted, SchemaValidationError } from './errors';
 import type { WriteKind } from './errors';
 import { checkWrite, chooseRole, documentGates, readView } from './permissions';
+import { isPromise, run } from './steps';
+import type { Steps } from './steps';
 import type { RuleContext } from './rule-context';
 import type { CompiledDataSourceRules, CompiledFilter, CompiledRole } from './rule-types';
 import type { CompiledSchema } from './schema-types';
@@ -157,7 +159,7 @@ export class RulesDataSource implements DataSource {
       const r = staticRole;
       const docFree = [r.documentFilters.read, r.documentFilters.write, r.read, r.write].every((e) => e === undefined || !e.perDocument);
       if (docFree) {
-        const gates = await documentGates(r, this.ctx, {});
+        const gates = await run(documentGates(r, this.ctx, {}));
         staticWriteGate = gates.write;
         const read = r.read ? await this.ctx.eval(r.read) : false;
         const write = gates.write && r.write ? await this.ctx.eval(r.write) : false;
@@ -178,8 +180,31 @@ export class RulesDataSource implements DataSource {
     return null;
   }
 
-  private roleFor(p: Prepared, doc: Document): Promise<CompiledRole | null> | CompiledRole | null {
-    return p.staticRole !== undefined ? p.staticRole : chooseRole(p.roles, this.ctx, doc);
+  private *roleFor(p: Prepared, doc: Document): Steps<CompiledRole | null> {
+    return p.staticRole !== undefined ? p.staticRole : yield* chooseRole(p.roles, this.ctx, doc);
+  }
+
+  /** What the caller may read of one document (null: withheld). */
+  private *viewOf(p: Prepared, doc: Document): Steps<Document | null> {
+    const role = yield* this.roleFor(p, doc);
+    return role ? yield* readView(role, this.ctx, doc) : null;
+  }
+
+  /** A $search hit: the role's `search` permission, then its read rules. */
+  private *searchViewOf(p: Prepared, doc: Document): Steps<Document | null> {
+    const role = yield* this.roleFor(p, doc);
+    if (!role) return null;
+    const allowed = this.ctx.eval(role.search, { root: doc });
+    if (!(typeof allowed === 'boolean' ? allowed : yield allowed)) return null;
+    return yield* readView(role, this.ctx, doc);
+  }
+
+  /** The role of a document the caller may write (a role applies and document_filters.write holds), else null. */
+  private *writerRoleOf(p: Prepared, doc: Document, quick: boolean): Steps<CompiledRole | null> {
+    const role = yield* this.roleFor(p, doc);
+    if (!role) return null;
+    if (!quick && !(yield* documentGates(role, this.ctx, doc)).write) return null;
+    return role;
   }
 
   // ---- reads ----
@@ -189,9 +214,8 @@ export class RulesDataSource implements DataSource {
     if (p.staticRole === null) return [];
     const out: Document[] = [];
     for (const doc of docs) {
-      const role = await this.roleFor(p, doc);
-      if (!role) continue;
-      const view = await readView(role, this.ctx, doc);
+      const v = run(this.viewOf(p, doc));
+      const view = isPromise(v) ? await v : v;
       if (view) out.push(view);
     }
     return out;
@@ -272,9 +296,7 @@ export class RulesDataSource implements DataSource {
   private async searchable(p: Prepared, docs: Document[]): Promise<Document[]> {
     const out: Document[] = [];
     for (const doc of docs) {
-      const role = await this.roleFor(p, doc);
-      if (!role || !(await this.ctx.eval(role.search, { root: doc }))) continue;
-      const view = await readView(role, this.ctx, doc);
+      const view = await run(this.searchViewOf(p, doc));
       if (view) out.push(view);
     }
     return out;
@@ -294,9 +316,9 @@ export class RulesDataSource implements DataSource {
     for (let skip = 0; ; skip += page) {
       const docs = await this.inner.find(ns, query, { sort: opts.sort, skip, limit: page }, ctx);
       for (const doc of docs) {
-        const role = await this.roleFor(p, doc);
+        const r = run(this.writerRoleOf(p, doc, quick));
+        const role = isPromise(r) ? await r : r;
         if (!role) continue;
-        if (!quick && !(await documentGates(role, this.ctx, doc)).write) continue;
         out.push({ doc, role });
         if (opts.one) return out;
       }
@@ -306,19 +328,22 @@ export class RulesDataSource implements DataSource {
 
   private async checkSchema(p: Prepared, kind: WriteKind, after: Document, before: Document | undefined): Promise<void> {
     if (!p.schema) return;
-    const failures = await validateDocument(p.schema, after, before, this.ctx);
+    const f = validateDocument(p.schema, after, before, this.ctx);
+    const failures = isPromise(f) ? await f : f;
     if (failures.length > 0) throw new SchemaValidationError(kind, failures, p.schema.file);
   }
 
   /** Checks a write of one document; throws App Services' error when it is not allowed. */
   private async allowWrite(p: Prepared, kind: WriteKind, role: CompiledRole, before: Document | undefined, after: Document | undefined): Promise<void> {
-    const decision = await checkWrite(role, this.ctx, kind, before, after);
+    const d = run(checkWrite(role, this.ctx, kind, before, after));
+    const decision = isPromise(d) ? await d : d;
     if (!decision.allowed) throw notPermitted(kind, decision.reason);
     if (after) await this.checkSchema(p, kind === 'delete' ? 'update' : kind, after, before);
   }
 
   private async allowInsert(p: Prepared, doc: Document): Promise<void> {
-    const role = await this.roleFor(p, doc);
+    const r = run(this.roleFor(p, doc));
+    const role = isPromise(r) ? await r : r;
     if (!role) throw notPermitted('insert', `no role of ${p.rulesFile} applies to the document inserted into ${p.ns.db}.${p.ns.collection}`);
     await this.allowWrite(p, 'insert', role, undefined, doc);
   }
