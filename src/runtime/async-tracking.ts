@@ -1,17 +1,17 @@
-// Which invocation does a piece of asynchronous work belong to? AsyncLocalStorage carries the invocation
-// through awaits, timers and host callbacks; V8 promise hooks tag every promise made during an invocation, so:
+// Which invocation does a piece of asynchronous work belong to? A worker runs many invocations interleaved,
+// so the runtime keeps a "current invocation": set while an invocation's code runs synchronously (its start,
+// its timer callbacks) and, through V8 promise hooks, around every promise reaction (await continuation,
+// then-callback) of a promise created while it was current. That is what AsyncLocalStorage does, without the
+// async_hooks machinery, which cost about as much as the whole rest of a small invocation.
+// With it:
 // - pending promises made by function code (plus its timers) are counted: past 1000 the invocation fails with
 //   App Services' "exceeded max async work queue size of 1000";
-// - an unhandled rejection can be logged against the invocation that created the promise;
+// - an unhandled rejection is logged against the invocation that created the promise;
 // - the shared "running" word names the invocation whose code runs now (attributes heap exhaustion).
-// Timers, queueMicrotask and nextTick given to functions are wrapped so that a callback that throws is logged
-// against its invocation instead of reaching the worker's uncaughtException, and so that callbacks of an
-// invocation that has ended never run.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// Callbacks that reach function code without a promise or a timer of ours (an npm library's event emitter)
+// run with no current invocation: their timers and promises are not tracked.
 import { promiseHooks } from 'node:v8';
 import { InvocationState, MAX_PENDING_ASYNC } from './invocation-state';
-
-export const invocationStorage = new AsyncLocalStorage<InvocationState>();
 
 const kInvocation = Symbol('atrium.invocation');
 const kCounted = Symbol('atrium.counted');
@@ -20,6 +20,24 @@ const kTimerOwner = Symbol('atrium.timerOwner');
 interface TaggedPromise {
   [kInvocation]?: InvocationState;
   [kCounted]?: true;
+}
+
+let current: InvocationState | undefined;
+
+/** The invocation whose code is running now, if any. */
+export function currentInvocation(): InvocationState | undefined {
+  return current;
+}
+
+/** Runs `fn` with `inv` as the current invocation. */
+export function runAs<T>(inv: InvocationState | undefined, fn: () => T): T {
+  const previous = current;
+  current = inv;
+  try {
+    return fn();
+  } finally {
+    current = previous;
+  }
 }
 
 export interface AsyncTrackingOptions {
@@ -31,25 +49,31 @@ export interface AsyncTrackingOptions {
 }
 
 export function installAsyncTracking(opts: AsyncTrackingOptions): void {
-  promiseHooks.onInit((promise) => {
-    const inv = invocationStorage.getStore();
-    if (inv === undefined) return;
-    const tagged = promise as TaggedPromise;
-    tagged[kInvocation] = inv;
-    if (!opts.isFunctionPromise(promise)) return;
-    tagged[kCounted] = true;
-    if (++inv.pending > MAX_PENDING_ASYNC && !inv.overflowed) {
-      inv.overflowed = true;
-      opts.onOverflow(inv);
-    }
-  });
-  promiseHooks.onSettled((promise) => {
-    const tagged = promise as TaggedPromise;
-    if (tagged[kCounted] === true) (tagged[kInvocation] as InvocationState).pending--;
-  });
-  promiseHooks.onBefore((promise) => {
-    const inv = (promise as TaggedPromise)[kInvocation];
-    if (inv !== undefined) opts.setRunning(inv.id);
+  promiseHooks.createHook({
+    init(promise, parent) {
+      const inv = current ?? (parent as TaggedPromise | undefined)?.[kInvocation];
+      if (inv === undefined) return;
+      const tagged = promise as TaggedPromise;
+      tagged[kInvocation] = inv;
+      if (!opts.isFunctionPromise(promise)) return;
+      tagged[kCounted] = true;
+      if (++inv.pending > MAX_PENDING_ASYNC && !inv.overflowed) {
+        inv.overflowed = true;
+        opts.onOverflow(inv);
+      }
+    },
+    before(promise) {
+      const inv = (promise as TaggedPromise)[kInvocation];
+      current = inv;
+      if (inv !== undefined) opts.setRunning(inv.id);
+    },
+    after() {
+      current = undefined;
+    },
+    settled(promise) {
+      const tagged = promise as TaggedPromise;
+      if (tagged[kCounted] === true) (tagged[kInvocation] as InvocationState).pending--;
+    },
   });
 }
 
@@ -86,10 +110,14 @@ export function createFunctionTimers(onUncaught: UncaughtHandler, setRunning: (i
   const fire = (inv: InvocationState, callback: Callback, args: unknown[]): void => {
     if (inv.ended) return;
     setRunning(inv.id);
+    const previous = current;
+    current = inv;
     try {
       Reflect.apply(callback, undefined, args);
     } catch (err) {
       onUncaught(inv, err);
+    } finally {
+      current = previous;
     }
   };
   const owned = (handle: unknown): InvocationState | undefined =>
@@ -110,7 +138,7 @@ export function createFunctionTimers(onUncaught: UncaughtHandler, setRunning: (i
   return {
     setTimeout(callback, delay, ...args) {
       const cb = requireCallback(callback);
-      const inv = invocationStorage.getStore();
+      const inv = current;
       if (inv === undefined) return hostSetTimeout(cb, delay as number, ...args);
       if (inv.ended) return inert();
       const handle: NodeJS.Timeout = hostSetTimeout(() => {
@@ -126,7 +154,7 @@ export function createFunctionTimers(onUncaught: UncaughtHandler, setRunning: (i
     },
     setInterval(callback, delay, ...args) {
       const cb = requireCallback(callback);
-      const inv = invocationStorage.getStore();
+      const inv = current;
       if (inv === undefined) return hostSetInterval(cb, delay as number, ...args);
       if (inv.ended) return inert();
       const handle = hostSetInterval(() => fire(inv, cb, args), delay as number);
@@ -139,7 +167,7 @@ export function createFunctionTimers(onUncaught: UncaughtHandler, setRunning: (i
     },
     setImmediate(callback, ...args) {
       const cb = requireCallback(callback);
-      const inv = invocationStorage.getStore();
+      const inv = current;
       if (inv === undefined) return hostSetImmediate(cb, ...args);
       if (inv.ended) return inert();
       const handle: NodeJS.Immediate = hostSetImmediate(() => {
@@ -155,13 +183,13 @@ export function createFunctionTimers(onUncaught: UncaughtHandler, setRunning: (i
     },
     queueMicrotask(callback) {
       const cb = requireCallback(callback);
-      const inv = invocationStorage.getStore();
+      const inv = current;
       if (inv === undefined) return hostQueueMicrotask(cb);
       hostQueueMicrotask(() => fire(inv, cb, []));
     },
     nextTick(callback, ...args) {
       const cb = requireCallback(callback);
-      const inv = invocationStorage.getStore();
+      const inv = current;
       if (inv === undefined) return hostNextTick(cb, ...args);
       hostNextTick(() => fire(inv, cb, args));
     },

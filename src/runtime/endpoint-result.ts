@@ -3,12 +3,10 @@
 import type { ReturnType } from '../app/types';
 import { encodeEJSON, encodeJSON } from './encode';
 import { responseState, type ResponseBody } from './http-response';
-import type { InvocationResult } from './types';
+import type { WorkerResult } from './wire';
 
 /** Framing belongs to the server (policies "HTTP edges"): these headers set by a function are ignored. */
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade']);
-
-const utf8 = new TextEncoder();
 
 export interface EndpointOutcome {
   respondResult: boolean;
@@ -20,7 +18,7 @@ export interface EndpointOutcome {
   logs: string[];
 }
 
-export function endpointResult(outcome: EndpointOutcome): InvocationResult {
+export function endpointResult(outcome: EndpointOutcome): WorkerResult {
   const state = responseState(outcome.response);
   if (!state) throw new Error('internal: response object missing');
   const headers: Array<[string, string]> = [];
@@ -32,29 +30,25 @@ export function endpointResult(outcome: EndpointOutcome): InvocationResult {
   }
 
   let status: number;
-  let body: Uint8Array | null = null;
+  let body: ResponseBody | null = null;
   let contentType = functionContentType;
   if (state.body !== undefined) {
     // setBody always wins over the return value, whatever respond_result says.
     status = state.status ?? 200;
-    body = toBytes(state.body);
-    if (contentType.length === 0 && body.byteLength > 0) contentType = [['Content-Type', 'text/plain; charset=utf-8']];
+    body = state.body;
+    if (contentType.length === 0 && body.length > 0) contentType = [['Content-Type', 'text/plain; charset=utf-8']];
   } else if (outcome.respondResult) {
     status = state.status ?? 200;
     // Returning the response object itself (`return response.setStatusCode(201)`) is "no return value".
     const value = outcome.returned === outcome.response ? undefined : outcome.returned;
     if (value !== undefined) {
       const ejson = outcome.returnType === 'EJSON';
-      body = utf8.encode(ejson ? encodeEJSON(value) : encodeJSON(value));
+      body = ejson ? encodeEJSON(value) : encodeJSON(value);
       contentType = [['Content-Type', ejson ? 'application/ejson' : 'application/json']];
     }
   } else {
     status = state.status ?? 204;
   }
-  if (body !== null && body.byteLength === 0) body = null;
+  if (body !== null && body.length === 0) body = null;
   return { status, headers: [...contentType, ...headers], body, logs: outcome.logs };
-}
-
-function toBytes(body: ResponseBody): Uint8Array {
-  return typeof body === 'string' ? utf8.encode(body) : body;
 }

@@ -8,7 +8,7 @@
 import type { AppDefinition } from '../app/types';
 import { ErrorCode, Messages, failedResult } from './errors';
 import type { Invocation, InvocationResult, RuntimeOptions } from './types';
-import type { FromWorker, WorkerCounters } from './wire';
+import { readResultBatch, type ResultMessage, type WorkerCounters } from './wire';
 import { WorkerSlot, type ExitCause, type Pending, type SlotBoot } from './worker-slot';
 
 /** A worker whose heartbeat is older than this is considered blocked (it beats every 10 ms). */
@@ -335,19 +335,19 @@ export class FunctionPool {
     if (!this.slots.some((s) => s.state === 'ready')) this.failWaiting();
   }
 
-  private onMessage(slot: WorkerSlot, msg: FromWorker): void {
-    if (msg.t !== 'done') return;
-    for (const { id, result } of msg.results) {
+  private onMessage(slot: WorkerSlot, msg: ResultMessage): void {
+    const batch = readResultBatch(msg);
+    for (const { id, result } of batch.results) {
       const p = slot.assigned.get(id);
       if (!p) continue;
       slot.assigned.delete(id);
       this.settle(p, result);
     }
-    for (const id of msg.cancelled) {
+    for (const id of batch.cancelled) {
       slot.cancelAckBy.delete(id);
       slot.assigned.delete(id);
     }
-    this.slotCounters.set(slot, msg.counters);
+    this.slotCounters.set(slot, batch.counters);
   }
 
   private onExit(slot: WorkerSlot, cause: ExitCause): void {

@@ -1,8 +1,13 @@
 // Messages between the pool (main thread) and a function worker. Internal to runtime/.
-// Both directions are batched: one message carries every invocation (or result) of one event-loop turn.
-import type { AppDefinition } from '../app/types';
-import type { Invocation, InvocationResult } from './types';
+// Both directions are batched (one message per event-loop turn) and flattened, because structured-cloning
+// nested objects costs several µs per invocation on the main thread, the server's bottleneck:
+// - main -> worker: one flat array of primitives per batch (request bodies as transferred Uint8Arrays);
+// - worker -> main: one JSON string per batch, text bodies inline (turned into bytes on arrival), large or
+//   binary bodies as transferred Uint8Arrays next to it.
 import type { MessagePort } from 'node:worker_threads';
+import { EJSON } from 'bson';
+import type { AppDefinition } from '../app/types';
+import type { IncomingRequestData, Invocation, InvocationError, InvocationResult, UserInfo } from './types';
 
 /** What a worker is started with (workerData). */
 export interface WorkerBoot {
@@ -19,19 +24,6 @@ export interface WorkerBoot {
   port: MessagePort;
 }
 
-export interface DispatchedInvocation {
-  /** Pool-wide invocation id (never 0). */
-  id: number;
-  /** Per-worker dispatch number, claimed through SharedState before the worker runs it. */
-  seq: number;
-  inv: Invocation;
-}
-
-export type ToWorker =
-  | { t: 'run'; items: DispatchedInvocation[] }
-  /** Stop waiting for these invocations: their deadline passed while their code was idle. */
-  | { t: 'cancel'; ids: number[] };
-
 export interface WorkerCounters {
   /** Console lines, errors and rejections that arrived after their invocation had ended. */
   lateEvents: number;
@@ -39,7 +31,202 @@ export interface WorkerCounters {
   orphanErrors: number;
 }
 
-export type FromWorker =
-  | { t: 'ready' }
-  | { t: 'boot-failed'; message: string }
-  | { t: 'done'; results: Array<{ id: number; result: InvocationResult }>; cancelled: number[]; counters: WorkerCounters };
+/** Stop waiting for these invocations: their deadline passed while their code was idle. */
+export interface CancelMessage {
+  t: 'cancel';
+  ids: number[];
+}
+
+/** A flattened batch of invocations (see InvocationBatch). */
+export type RunMessage = unknown[];
+
+export type ToWorker = RunMessage | CancelMessage;
+
+/** A batch of results: the JSON text, plus the bodies that travel as bytes. */
+export type ResultMessage = string | [string, Uint8Array[]];
+
+export type FromWorker = { t: 'ready' } | { t: 'boot-failed'; message: string } | ResultMessage;
+
+export function isResultMessage(msg: FromWorker): msg is ResultMessage {
+  return typeof msg === 'string' || Array.isArray(msg);
+}
+
+// ---- main -> worker ----
+
+const KIND_ENDPOINT = 0;
+const KIND_FUNCTION = 1;
+
+/** Builds one flattened run message. Request bodies are copied into buffers the worker takes over. */
+export class InvocationBatch {
+  readonly items: unknown[] = [];
+  readonly transfer: ArrayBuffer[] = [];
+
+  get empty(): boolean {
+    return this.items.length === 0;
+  }
+
+  add(id: number, seq: number, inv: Invocation): void {
+    const out = this.items;
+    // The user crosses as EJSON so that BSON values in custom_data (dates, ids) survive.
+    const user = inv.user === null ? null : EJSON.stringify(inv.user, { relaxed: true });
+    out.push(id, seq, inv.kind === 'endpoint' ? KIND_ENDPOINT : KIND_FUNCTION, inv.functionName, inv.logId, inv.runAsSystem ? 1 : 0, user);
+    if (inv.kind === 'endpoint') {
+      out.push(inv.route, inv.respondResult ? 1 : 0, inv.returnType);
+      this.addRequest(inv.request);
+    } else {
+      out.push(inv.argsEJSON, inv.source ?? null, inv.request ? 1 : 0);
+      if (inv.request) this.addRequest(inv.request);
+    }
+  }
+
+  private addRequest(req: IncomingRequestData): void {
+    const out = this.items;
+    out.push(req.method, req.path, req.rawQuery, req.remoteIp, req.baseUrl, req.headers.length);
+    for (const [name, value] of req.headers) out.push(name, value);
+    if (req.body === undefined) {
+      out.push(null);
+    } else {
+      // A private copy: the caller's buffer may be a view into a shared pool, and must stay usable.
+      const body = new Uint8Array(req.body);
+      this.transfer.push(body.buffer);
+      out.push(body);
+    }
+  }
+}
+
+/** Calls `onItem` for every invocation of a run message, in order. */
+export function readInvocationBatch(items: RunMessage, onItem: (id: number, seq: number, inv: Invocation) => void): void {
+  let i = 0;
+  const next = (): unknown => items[i++];
+  const str = (): string => next() as string;
+  const readRequest = (): IncomingRequestData => {
+    const method = str();
+    const path = str();
+    const rawQuery = str();
+    const remoteIp = str();
+    const baseUrl = str();
+    const count = next() as number;
+    const headers: Array<[string, string]> = new Array(count);
+    for (let h = 0; h < count; h++) headers[h] = [str(), str()];
+    const body = next() as Uint8Array | null;
+    const req: IncomingRequestData = { method, path, rawQuery, headers, remoteIp, baseUrl };
+    if (body !== null) req.body = body;
+    return req;
+  };
+  while (i < items.length) {
+    const id = next() as number;
+    const seq = next() as number;
+    const kind = next() as number;
+    const functionName = str();
+    const logId = str();
+    const runAsSystem = next() === 1;
+    const userText = next() as string | null;
+    const user = userText === null ? null : (EJSON.parse(userText, { relaxed: true }) as UserInfo);
+    if (kind === KIND_ENDPOINT) {
+      const route = str();
+      const respondResult = next() === 1;
+      const returnType = str() as 'JSON' | 'EJSON';
+      const request = readRequest();
+      onItem(id, seq, { kind: 'endpoint', functionName, logId, runAsSystem, user, route, respondResult, returnType, request });
+    } else {
+      const argsEJSON = str();
+      const source = next() as string | null;
+      const hasRequest = next() === 1;
+      const inv: Invocation = { kind: 'function', functionName, logId, runAsSystem, user, argsEJSON };
+      if (source !== null) inv.source = source;
+      if (hasRequest) inv.request = readRequest();
+      onItem(id, seq, inv);
+    }
+  }
+}
+
+// ---- worker -> main ----
+
+/** An invocation result as the worker produces it: a text body is left as text until it reaches the main thread. */
+export interface WorkerResult {
+  status: number;
+  headers: Array<[string, string]>;
+  body: string | Uint8Array | null;
+  logs: string[];
+  error?: InvocationError;
+}
+
+/** Text bodies at least this long travel as transferred bytes rather than inside the JSON text. */
+const INLINE_TEXT_MAX = 8 * 1024;
+const BODY_NONE = 0;
+const BODY_TEXT = 1;
+const BODY_BYTES = 2;
+const utf8 = new TextEncoder();
+
+export class ResultBatch {
+  private rows: unknown[] = [];
+  private cancelledIds: number[] = [];
+  private bytes: Uint8Array[] = [];
+
+  get empty(): boolean {
+    return this.rows.length === 0 && this.cancelledIds.length === 0;
+  }
+
+  add(id: number, result: WorkerResult): void {
+    let kind = BODY_NONE;
+    let body: unknown = null;
+    if (typeof result.body === 'string' && result.body.length < INLINE_TEXT_MAX) {
+      kind = BODY_TEXT;
+      body = result.body;
+    } else if (result.body !== null) {
+      kind = BODY_BYTES;
+      body = this.bytes.length;
+      this.bytes.push(typeof result.body === 'string' ? utf8.encode(result.body) : ownedCopy(result.body));
+    }
+    const headers: string[] = [];
+    for (const [name, value] of result.headers) headers.push(name, value);
+    this.rows.push([id, result.status, headers, kind, body, result.logs, result.error?.code ?? null, result.error?.message ?? null]);
+  }
+
+  cancelled(id: number): void {
+    this.cancelledIds.push(id);
+  }
+
+  /** The message and its transfer list; resets the batch. */
+  take(counters: WorkerCounters): { message: ResultMessage; transfer: ArrayBuffer[] } {
+    const text = JSON.stringify([this.rows, this.cancelledIds, counters.lateEvents, counters.orphanErrors]);
+    const bytes = this.bytes;
+    this.rows = [];
+    this.cancelledIds = [];
+    this.bytes = [];
+    if (bytes.length === 0) return { message: text, transfer: [] };
+    return { message: [text, bytes], transfer: bytes.map((b) => b.buffer as ArrayBuffer) };
+  }
+}
+
+export interface ResultBatchContent {
+  results: Array<{ id: number; result: InvocationResult }>;
+  cancelled: number[];
+  counters: WorkerCounters;
+}
+
+export function readResultBatch(msg: ResultMessage): ResultBatchContent {
+  const [text, bytes] = typeof msg === 'string' ? [msg, [] as Uint8Array[]] : msg;
+  const [rows, cancelled, lateEvents, orphanErrors] = JSON.parse(text) as [unknown[][], number[], number, number];
+  const results: ResultBatchContent['results'] = [];
+  for (const row of rows) {
+    const [id, status, flatHeaders, kind, body, logs, errorCode, errorMessage] = row as [number, number, string[], number, unknown, string[], string | null, string | null];
+    const headers: Array<[string, string]> = [];
+    for (let h = 0; h < flatHeaders.length; h += 2) headers.push([flatHeaders[h], flatHeaders[h + 1]]);
+    const result: InvocationResult = {
+      status,
+      headers,
+      body: kind === BODY_TEXT ? Buffer.from(body as string, 'utf8') : kind === BODY_BYTES ? bytes[body as number] : null,
+      logs,
+    };
+    if (errorCode !== null) result.error = { code: errorCode, message: errorMessage ?? '' };
+    results.push({ id, result });
+  }
+  return { results, cancelled, counters: { lateEvents, orphanErrors } };
+}
+
+function ownedCopy(bytes: Uint8Array): Uint8Array {
+  // Transfer needs a buffer of its own; a view into a larger or shared buffer is copied out first.
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
+  return new Uint8Array(bytes);
+}

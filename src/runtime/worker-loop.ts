@@ -2,21 +2,16 @@
 // and sends results back batched (one message per event-loop turn, large bodies transferred, not copied).
 import type { MessagePort } from 'node:worker_threads';
 import { ErrorCode, Messages, failedResult } from './errors';
-import { invocationStorage } from './async-tracking';
+import { runAs } from './async-tracking';
 import type { FunctionRunner } from './function-runner';
 import { InvocationState } from './invocation-state';
 import { seqBefore, type SharedState } from './shared-state';
-import type { InvocationResult } from './types';
-import type { DispatchedInvocation, FromWorker, ToWorker, WorkerCounters } from './wire';
-
-/** Bodies at least this large are transferred to the main thread instead of copied. */
-const TRANSFER_MIN_BYTES = 8 * 1024;
+import type { Invocation } from './types';
+import { readInvocationBatch, ResultBatch, type ToWorker, type WorkerCounters, type WorkerResult } from './wire';
 
 export class WorkerLoop {
   private readonly active = new Map<number, InvocationState>();
-  private results: Array<{ id: number; result: InvocationResult }> = [];
-  private cancelled: number[] = [];
-  private transfer: ArrayBuffer[] = [];
+  private readonly outbox = new ResultBatch();
   private flushScheduled = false;
   readonly counters: WorkerCounters = { lateEvents: 0, orphanErrors: 0 };
 
@@ -28,7 +23,7 @@ export class WorkerLoop {
 
   listen(): void {
     this.port.on('message', (msg: ToWorker) => {
-      if (msg.t === 'run') this.runBatch(msg.items);
+      if (Array.isArray(msg)) this.runBatch(msg);
       else if (msg.t === 'cancel') this.cancel(msg.ids);
     });
   }
@@ -47,34 +42,35 @@ export class WorkerLoop {
     setImmediate(() => this.fail(inv, ErrorCode.FunctionExecutionError, Messages.asyncQueue));
   };
 
-  private runBatch(items: DispatchedInvocation[]): void {
-    for (const item of items) {
+  private runBatch(items: unknown[]): void {
+    readInvocationBatch(items, (id, seq, invocation) => {
       // Taking the dispatch number; if the main thread took it back first, another worker runs it.
-      if (!seqBefore(this.shared.claimUpTo(item.seq), item.seq)) continue;
-      this.start(item);
-    }
+      if (!seqBefore(this.shared.claimUpTo(seq), seq)) return;
+      this.start(id, invocation);
+    });
     this.shared.setRunning(0);
   }
 
-  private start(item: DispatchedInvocation): void {
-    const inv = new InvocationState(item.id, this.countLateEvent);
-    this.active.set(item.id, inv);
-    this.shared.setRunning(item.id);
-    const done = invocationStorage.run(inv, () => this.runner.run(inv, item.inv));
-    done.then(
-      (result) => this.finish(inv, result),
-      (err: unknown) => this.finish(inv, failedResult({ code: ErrorCode.InternalServerError, message: String(err) }, inv.logs.lines())),
-    );
+  private start(id: number, invocation: Invocation): void {
+    const inv = new InvocationState(id, this.countLateEvent);
+    this.active.set(id, inv);
+    this.shared.setRunning(id);
+    const done = runAs(inv, () => this.runner.run(inv, invocation));
+    if (done instanceof Promise) {
+      done.then(
+        (result) => this.finish(inv, result),
+        (err: unknown) => this.finish(inv, failedResult({ code: ErrorCode.InternalServerError, message: String(err) }, inv.logs.lines())),
+      );
+    } else {
+      this.finish(inv, done);
+    }
   }
 
-  private finish(inv: InvocationState, result: InvocationResult): void {
+  private finish(inv: InvocationState, result: WorkerResult): void {
     if (inv.ended) return;
     inv.end();
     this.active.delete(inv.id);
-    if (result.body !== null && result.body.byteLength >= TRANSFER_MIN_BYTES && ownsWholeBuffer(result.body)) {
-      this.transfer.push(result.body.buffer as ArrayBuffer);
-    }
-    this.results.push({ id: inv.id, result });
+    this.outbox.add(inv.id, result);
     this.scheduleFlush();
   }
 
@@ -85,7 +81,7 @@ export class WorkerLoop {
         inv.end();
         this.active.delete(id);
       }
-      this.cancelled.push(id);
+      this.outbox.cancelled(id);
     }
     this.scheduleFlush();
   }
@@ -93,22 +89,13 @@ export class WorkerLoop {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // Outside any invocation's async context, so the flush is nobody's pending work.
-    invocationStorage.exit(() => setImmediate(this.flush));
+    setImmediate(this.flush);
   }
 
   private flush = (): void => {
     this.flushScheduled = false;
-    if (this.results.length === 0 && this.cancelled.length === 0) return;
-    const msg: FromWorker = { t: 'done', results: this.results, cancelled: this.cancelled, counters: { ...this.counters } };
-    const transfer = this.transfer;
-    this.results = [];
-    this.cancelled = [];
-    this.transfer = [];
-    this.port.postMessage(msg, transfer);
+    if (this.outbox.empty) return;
+    const { message, transfer } = this.outbox.take(this.counters);
+    this.port.postMessage(message, transfer);
   };
-}
-
-function ownsWholeBuffer(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
 }

@@ -19,7 +19,7 @@ import { lockdownRealm } from './lockdown';
 import { createProcessStandIn, hardenWorkerProcess } from './process-standin';
 import { Sandbox } from './sandbox';
 import { SharedState } from './shared-state';
-import { createFunctionTimers, installAsyncTracking, invocationStorage, promiseOwner } from './async-tracking';
+import { createFunctionTimers, currentInvocation, installAsyncTracking, promiseOwner } from './async-tracking';
 import { thrownMessage } from './errors';
 import type { InvocationState } from './invocation-state';
 import type { FromWorker, WorkerBoot } from './wire';
@@ -50,7 +50,7 @@ function boot(data: WorkerBoot): void {
   preloadNativeModules();
   let loop: WorkerLoop | undefined;
   const currentLog = (line: string): void => {
-    const inv = invocationStorage.getStore();
+    const inv = currentInvocation();
     if (inv) inv.log(line);
     else if (loop) loop.counters.orphanErrors++;
   };
@@ -113,7 +113,7 @@ function boot(data: WorkerBoot): void {
   });
 
   process.on('uncaughtException', (err) => {
-    const inv = invocationStorage.getStore();
+    const inv = currentInvocation();
     if (inv && !inv.ended) inv.log(`Uncaught exception: ${describe(err)}`);
     else workerLoop.counters.orphanErrors++;
   });

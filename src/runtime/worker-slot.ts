@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { nextSeq, seqBefore, SharedState } from './shared-state';
 import type { Invocation, InvocationResult } from './types';
-import type { DispatchedInvocation, FromWorker, ToWorker, WorkerBoot } from './wire';
+import { InvocationBatch, isResultMessage, type CancelMessage, type FromWorker, type ResultMessage, type WorkerBoot } from './wire';
 
 const WORKER_FILE = path.join(__dirname, 'worker-main.js');
 
@@ -26,7 +26,7 @@ export type ExitCause = 'stopped' | 'crashed' | 'out-of-memory';
 export interface SlotEvents {
   ready(slot: WorkerSlot): void;
   bootFailed(slot: WorkerSlot, message: string): void;
-  message(slot: WorkerSlot, msg: FromWorker): void;
+  message(slot: WorkerSlot, msg: ResultMessage): void;
   exit(slot: WorkerSlot, cause: ExitCause): void;
   output(line: string): void;
 }
@@ -45,8 +45,7 @@ export class WorkerSlot {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private lastSeq = 0;
-  private outbox: DispatchedInvocation[] = [];
-  private outboxTransfer: ArrayBuffer[] = [];
+  private outbox = new InvocationBatch();
   private cancels: number[] = [];
   private outOfMemory = false;
 
@@ -85,21 +84,24 @@ export class WorkerSlot {
 
   private onMessage(msg: FromWorker): void {
     if (this.state === 'dead') return;
-    if (msg.t === 'ready') {
+    if (isResultMessage(msg)) {
+      this.events.message(this, msg);
+    } else if (msg.t === 'ready') {
       if (this.state === 'starting') this.state = 'ready';
       this.everReady = true;
       this.events.ready(this);
     } else if (msg.t === 'boot-failed') {
       this.events.bootFailed(this, msg.message);
-    } else {
-      this.events.message(this, msg);
     }
   }
 
   /** Messages the worker posted before it died (results that were already on their way). */
-  drainMessages(): FromWorker[] {
-    const out: FromWorker[] = [];
-    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) out.push(m.message as FromWorker);
+  drainMessages(): ResultMessage[] {
+    const out: ResultMessage[] = [];
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+      const msg = m.message as FromWorker;
+      if (isResultMessage(msg)) out.push(msg);
+    }
     return out;
   }
 
@@ -116,14 +118,7 @@ export class WorkerSlot {
     p.slot = this;
     p.seq = this.lastSeq = nextSeq(this.lastSeq);
     this.assigned.set(p.id, p);
-    let inv = p.inv;
-    if (inv.request?.body !== undefined) {
-      // A private copy the worker can take over (the caller's buffer may be a view into a shared pool).
-      const body = new Uint8Array(inv.request.body);
-      this.outboxTransfer.push(body.buffer);
-      inv = { ...inv, request: { ...inv.request, body } } as Invocation;
-    }
-    this.outbox.push({ id: p.id, seq: p.seq, inv });
+    this.outbox.add(p.id, p.seq, p.inv);
   }
 
   cancel(id: number, ackBy: number): void {
@@ -134,16 +129,14 @@ export class WorkerSlot {
   flush(): void {
     if (this.state === 'dead') return;
     if (this.cancels.length > 0) {
-      const msg: ToWorker = { t: 'cancel', ids: this.cancels };
+      const msg: CancelMessage = { t: 'cancel', ids: this.cancels };
       this.cancels = [];
       this.port.postMessage(msg);
     }
-    if (this.outbox.length > 0) {
-      const msg: ToWorker = { t: 'run', items: this.outbox };
-      const transfer = this.outboxTransfer;
-      this.outbox = [];
-      this.outboxTransfer = [];
-      this.port.postMessage(msg, transfer);
+    if (!this.outbox.empty) {
+      const batch = this.outbox;
+      this.outbox = new InvocationBatch();
+      this.port.postMessage(batch.items, batch.transfer);
     }
   }
 
@@ -162,8 +155,7 @@ export class WorkerSlot {
       p.slot = null;
     }
     // Everything up to lastSeq is claimed now: nothing still queued here may be posted.
-    this.outbox = [];
-    this.outboxTransfer = [];
+    this.outbox = new InvocationBatch();
     return taken;
   }
 
