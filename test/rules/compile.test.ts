@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { compileExpression } from '../../src/data/rules/compiled-expression';
+import { evaluateExpressionSync } from '../../src/data/rules/expression';
 import { compileDataSourceRules } from '../../src/data/rules/compile-rules';
 import type { RuleProblem } from '../../src/data/rules/rule-types';
 import { checkAppRules, compileAppRules } from '../../src/data/rules';
@@ -46,6 +47,37 @@ describe('compiled expressions', () => {
     for (const e of once) assert.equal(compileExpression(e, 'x').perDocument, false, JSON.stringify(e));
     assert.equal(compileExpression({ '%%true': { '%function': { name: 'f' } } }, 'x').async, true);
     assert.equal(compileExpression({ a: 1 }, 'x').async, false);
+  });
+});
+
+describe('fast path for field comparisons', () => {
+  test('gives exactly the evaluator\'s answer', () => {
+    const user = { id: 'u1', type: 'normal', data: { email: 'a@b.c', team: 'x' }, custom_data: { groups: ['g1', 'g2'], org: { id: 7 } }, identities: [] };
+    const expressions = [
+      { owner_id: '%%user.id' },
+      { owner_id: '%%user.id', kind: 'note' },
+      { 'meta.owner': '%%user.id' },
+      { team: '%%user.data.team' },
+      { group: '%%user.custom_data.groups' },
+      { orgId: '%%user.custom_data.org.id' },
+      { members: '%%user.id' },
+      { missing: '%%user.data.nothing' },
+      { public: true },
+      { n: 3 },
+    ];
+    const docs = [
+      { owner_id: 'u1', kind: 'note', meta: { owner: 'u1' }, team: 'x', group: 'g2', orgId: 7, members: ['u2', 'u1'], public: true, n: 3 },
+      { owner_id: 'u2', kind: 'note', meta: { owner: 'u2' }, team: 'y', group: ['g1'], orgId: '7', members: [], public: false, n: 3.0, missing: null },
+      {},
+    ];
+    for (const e of expressions) {
+      const c = compileExpression(e, 'x');
+      assert.ok(c.fast, JSON.stringify(e));
+      for (const doc of docs) assert.equal(c.fast!(doc, user), evaluateExpressionSync(e, { user, root: doc }), `${JSON.stringify(e)} on ${JSON.stringify(doc)}`);
+    }
+    for (const e of [{ '%%user.id': 'x' }, { a: { $in: [1] } }, { a: '%%root.b' }, { a: '%%user.identities.providerType' }, { a: null }, { a: { b: 1 } }]) {
+      assert.equal(compileExpression(e, 'x').fast, undefined, JSON.stringify(e));
+    }
   });
 });
 
