@@ -53,12 +53,14 @@ describe('context and function invocations', () => {
         mutateShared: `exports = function () {
           'use strict';
           const attempts = [];
-          for (const f of [() => { context.environment.values.dbName = 'x'; }, () => { context.app.name = 'x'; }, () => { BSON.ObjectId = null; }, () => { Object.prototype.polluted = 1; }, () => { Array.prototype.push = null; }]) {
+          const hostObjectPrototype = Object.getPrototypeOf(Object.getPrototypeOf(Buffer.from('x').buffer));
+          for (const f of [() => { context.environment.values.dbName = 'x'; }, () => { context.app.name = 'x'; }, () => { BSON.ObjectId = null; }, () => { Object.prototype.polluted = 1; }, () => { Array.prototype.push = null; },
+            () => { Object.getPrototypeOf(context.values.get('config')).polluted = 1; }, () => { hostObjectPrototype.polluted = 1; }, () => { Buffer.prototype.toString = null; }, () => { process.env.X = '1'; }]) {
             try { f(); attempts.push('changed'); } catch (e) { attempts.push('refused'); }
           }
           return { attempts, polluted: ({}).polluted === undefined ? 'clean' : 'polluted' };
         }`,
-        pollutionProbe: `exports = function () { return { obj: ({}).polluted === undefined, arr: typeof [].push, env: context.environment.values.dbName, bson: typeof BSON.ObjectId }; }`,
+        pollutionProbe: `exports = function () { return { obj: ({}).polluted === undefined && context.values.get('config').polluted === undefined, arr: typeof [].push, env: context.environment.values.dbName, bson: typeof BSON.ObjectId, buf: Buffer.from('ok').toString() }; }`,
         caller: `exports = async function (arg) {
           const headers = { authorization: 'x' };
           const r1 = await context.functions.execute('helpers/mutate', headers);
@@ -151,12 +153,12 @@ describe('context and function invocations', () => {
     const mutated = EJSON.parse(bodyText(await pool.invoke(call('mutateValue')))) as Record<string, any>;
     assert.deepEqual(mutated, { limit: 5, tags: ['a', 'b'] });
     const attempt = EJSON.parse(bodyText(await pool.invoke(call('mutateShared')))) as Record<string, any>;
-    assert.deepEqual(attempt.attempts, ['refused', 'refused', 'refused', 'refused', 'refused']);
+    assert.deepEqual(attempt.attempts, Array(9).fill('refused'));
     assert.equal(attempt.polluted, 'clean');
     // Every worker, every later invocation still sees the originals.
     const probes = await Promise.all([1, 2, 3, 4].map(() => pool.invoke(call('pollutionProbe'))));
     for (const p of probes) {
-      assert.deepEqual(EJSON.parse(bodyText(p)), { obj: true, arr: 'function', env: 'prod-db', bson: 'function' });
+      assert.deepEqual(EJSON.parse(bodyText(p)), { obj: true, arr: 'function', env: 'prod-db', bson: 'function', buf: 'ok' });
     }
   });
 
@@ -185,10 +187,13 @@ describe('context and function invocations', () => {
   });
 
   test('console lines in order, util.format-style', async () => {
-    const fn = await startPool(makeApp({ f: `exports = () => { console.log('plain', 1, { a: [1, 2] }); console.info('info %s=%d', 'x', 5); console.warn('warn'); [7].forEach(console.log); }` }), { workers: 1 });
+    const fn = await startPool(
+      makeApp({ f: `exports = () => { console.log('plain', 1, { a: [1, 2] }); console.info('info %s=%d', 'x', 5); console.warn('warn'); [7].forEach(console.log); process.stdout.write('via stdout\\n'); globalThis.console.log('global'); }` }),
+      { workers: 1 },
+    );
     try {
       const result = await fn.invoke(call('f'));
-      assert.deepEqual(result.logs, ['plain 1 { a: [ 1, 2 ] }', 'info x=5', 'warn', '7 0 [ 7 ]']);
+      assert.deepEqual(result.logs, ['plain 1 { a: [ 1, 2 ] }', 'info x=5', 'warn', '7 0 [ 7 ]', 'via stdout', 'global']);
     } finally {
       await fn.close();
     }

@@ -14,6 +14,8 @@ const functions = {
   chainA: { source: `exports = async function () { return await context.functions.execute('chainB'); }`, private: true },
   chainB: { source: `exports = async function () { await null; for (;;) {} }`, private: true },
   hang: `exports = function () { return new Promise(() => {}); }`,
+  getterLoop: `exports = function () { return { get trap() { for (;;) {} } }; }`,
+  recursion: `exports = function () { const f = (n) => f(n + 1) + 1; return f(0); }`,
   slow: `exports = async function (req) { await new Promise((r) => setTimeout(r, Number(req.query.ms || 150))); return { slept: true }; }`,
   manyPending: `exports = async function () { const ps = []; for (let i = 0; i < 1500; i++) ps.push(new Promise((r) => setTimeout(r, 50))); await Promise.all(ps); return 'finished'; }`,
   manySequential: `exports = async function () { let n = 0; for (let i = 0; i < 3000; i++) { n += await Promise.resolve(1); } const all = await Promise.all(Array.from({ length: 900 }, async (_, i) => i)); return n + all.length; }`,
@@ -64,6 +66,20 @@ describe('time limit', { timeout: 30_000 }, () => {
       assert.deepEqual(bodyJSON(await pool.invoke(endpoint('quick'))), { ok: true });
     });
   }
+
+  test('a getter that loops while the result is encoded is stopped like any loop', async () => {
+    await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
+    const culprit = pool.invoke(endpoint('getterLoop'));
+    await succeedWhile(pool, culprit);
+    assert.equal((await culprit).error?.code, 'ExecutionTimeLimitExceeded');
+  });
+
+  test('unbounded recursion fails that invocation only', async () => {
+    const result = await pool.invoke(endpoint('recursion'));
+    assert.equal(result.error?.code, 'FunctionExecutionError');
+    assert.match(result.error?.message ?? '', /call stack/);
+    assert.deepEqual(bodyJSON(await pool.invoke(endpoint('quick'))), { ok: true });
+  });
 
   test('an invocation waiting forever times out without stopping its worker or its neighbours', async () => {
     await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
