@@ -3,6 +3,7 @@
 // rules in test/fixtures/apps/rules-app allow; a run_as_system function bypasses them.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EJSON, ObjectId } from 'bson';
 import { FIXTURES, startAtrium } from '../helpers/server';
@@ -64,6 +65,7 @@ before(async () => {
 
 after(async () => {
   await srv?.stop();
+  if (srv) fs.rmSync(srv.dataDir, { recursive: true, force: true });
 });
 
 describe('rules through endpoints (application auth)', () => {
