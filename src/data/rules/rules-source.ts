@@ -34,7 +34,7 @@ import { checkWrite, chooseRole, documentGates, readView } from './permissions';
 import { isPromise, run } from './steps';
 import type { Steps } from './steps';
 import type { RuleContext } from './rule-context';
-import type { CompiledDataSourceRules, CompiledFilter, CompiledRole } from './rule-types';
+import type { CompiledDataSourceRules, CompiledRole } from './rule-types';
 import type { CompiledSchema } from './schema-types';
 import { validateDocument } from './schema-validate';
 import { checkUserPipeline, checkUserQuery } from './user-restrictions';
