@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { collectSecrets, formatProblem, loadApp } from '../app';
 import type { AppDefinition } from '../app';
+import { checkMongoConnection, ensureConfiguredIndexes } from '../data';
 import { startServer, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY } from '../http';
 import { LogStore } from '../platform/logs';
 import { ensureDependencies, FunctionPool } from '../runtime';
@@ -79,8 +80,15 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stderr.write(formatProblem(p) + '\n');
   }
 
-  const dependenciesDir = await ensureDependencies(app, dataDir, (line) => process.stderr.write(line + '\n'));
   const uris = mongodbUris(app, args.flags.get('mongodb-uri') ?? [], process.env);
+  for (const line of await ensureConfiguredIndexes(app, dataDir, uris)) process.stderr.write(`warning: ${line}\n`);
+  // A cluster that cannot be reached is reported now; its requests then fail with the same clear error, never hang.
+  await Promise.all(
+    Object.entries(uris).map(([name, uri]) =>
+      checkMongoConnection(uri, name).catch((err: unknown) => process.stderr.write(`error: data source "${name}": ${err instanceof Error ? err.message : String(err)}\n`)),
+    ),
+  );
+  const dependenciesDir = await ensureDependencies(app, dataDir, (line) => process.stderr.write(line + '\n'));
   const pool = new FunctionPool(app, {
     workers: intFlag(args, 'workers', Math.max(1, os.availableParallelism()), 1),
     functionTimeoutMs: intFlag(args, 'function-timeout-ms', 300_000, 1),

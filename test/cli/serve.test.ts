@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { FIXTURES, runCli, startAtrium } from '../helpers/server';
+import { FIXTURES, REPO_ROOT, runCli, startAtrium } from '../helpers/server';
 
 test('--help works for the top level and for every command', async () => {
   const top = await runCli(['--help']);
@@ -39,4 +39,25 @@ test('SIGTERM finishes in-flight requests, then exits 0', async () => {
   assert.equal(res.status, 200);
   assert.deepEqual(res.body, { slept: 600 });
   assert.equal(await code, 0);
+});
+
+test('a MongoDB data source that cannot be reached is reported at start and fails requests clearly, never hangs', async () => {
+  const demo = path.join(REPO_ROOT, 'examples', 'demo-app');
+  const srv = await startAtrium(demo, {
+    args: ['--secrets', path.join(demo, 'secrets.example.json'), '--mongodb-uri', 'mongodb-atlas=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500'],
+  });
+  try {
+    assert.match(srv.stderr(), /error: data source "mongodb-atlas": /);
+    const t0 = Date.now();
+    const r = await fetch(`${srv.endpointBase}/notes`, { signal: AbortSignal.timeout(15_000) });
+    assert.equal(r.status, 400);
+    const body = (await r.json()) as { error: string; error_code: string };
+    assert.equal(body.error_code, 'FunctionExecutionError');
+    assert.match(body.error, /mongodb-atlas/);
+    assert.ok(Date.now() - t0 < 15_000);
+    // The rest of the app is still served.
+    assert.equal((await fetch(`${srv.endpointBase}/hello`)).status, 200);
+  } finally {
+    await srv.stop();
+  }
 });
