@@ -12,7 +12,7 @@ import { ErrorCode, InvocationFailure, Messages, failedResult, thrownMessage } f
 import { HTTPResponse } from './http-response';
 import type { InvocationState } from './invocation-state';
 import { buildContextRequest, buildEndpointRequest, type BinaryFactory } from './request-object';
-import type { Sandbox } from './sandbox';
+import type { FunctionFactory, Sandbox } from './sandbox';
 import type { EndpointInvocation, FunctionInvocation, Invocation } from './types';
 import type { WorkerResult } from './wire';
 
@@ -35,7 +35,9 @@ interface Call {
 }
 
 export class FunctionRunner {
-  private readonly inlineDefs = new Map<string, FunctionDef>();
+  /** Inline sources (auth scripts) by source text; bounded, since callers may send many different ones. */
+  private readonly inline = new Map<string, FunctionDef>();
+  private readonly inlineFactories = new WeakMap<FunctionDef, FunctionFactory | InvocationFailure>();
   /** route -> legacy webhook (service, name), for context.request.service/action. */
   private readonly legacyWebhooks = new Map<string, { service: string; name: string }>();
 
@@ -91,11 +93,11 @@ export class FunctionRunner {
   }
 
   private inlineDefinition(label: string, source: string): FunctionDef {
-    let def = this.inlineDefs.get(source);
+    let def = this.inline.get(source);
     if (!def) {
-      if (this.inlineDefs.size >= MAX_INLINE_SOURCES) this.inlineDefs.clear();
+      if (this.inline.size >= MAX_INLINE_SOURCES) this.inline.clear();
       def = {
-        name: `\0inline:${this.inlineDefs.size}:${label}`,
+        name: label,
         file: `<${label}>`,
         source,
         private: true,
@@ -105,9 +107,17 @@ export class FunctionRunner {
         canEvaluate: {},
         disableArgLogs: false,
       };
-      this.inlineDefs.set(source, def);
+      this.inlineFactories.set(def, this.deps.sandbox.compile(def));
+      this.inline.set(source, def);
     }
     return def;
+  }
+
+  private factoryOf(def: FunctionDef): FunctionFactory {
+    const inline = this.inlineFactories.get(def);
+    if (inline === undefined) return this.deps.sandbox.factoryFor(def);
+    if (inline instanceof InvocationFailure) throw inline;
+    return inline;
   }
 
   private prepare(inv: InvocationState, invocation: Invocation): Call {
@@ -158,7 +168,7 @@ export class FunctionRunner {
   }
 
   private entryPoint(def: FunctionDef, call: Call): (...args: unknown[]) => unknown {
-    const factory = this.deps.sandbox.factoryFor(def);
+    const factory = this.factoryOf(def);
     const exported = factory(call.context, call.console, this.deps.require);
     if (typeof exported !== 'function') {
       throw new InvocationFailure(

@@ -175,7 +175,12 @@ export class FunctionPool {
       this.waiting.push(p);
       return;
     }
-    slot.assign(p);
+    try {
+      slot.assign(p);
+    } catch (err) {
+      this.settle(p, failedResult({ code: ErrorCode.InternalServerError, message: `invalid invocation: ${err instanceof Error ? err.message : String(err)}` }));
+      return;
+    }
     this.scheduleFlush();
   }
 
@@ -199,8 +204,15 @@ export class FunctionPool {
     for (const p of items) {
       if (p.settled) continue;
       const slot = this.pickSlot(avoid) ?? this.pickSlot(null);
-      if (slot) slot.assign(p);
-      else this.waiting.push(p);
+      if (!slot) {
+        this.waiting.push(p);
+        continue;
+      }
+      try {
+        slot.assign(p);
+      } catch (err) {
+        this.settle(p, failedResult({ code: ErrorCode.InternalServerError, message: `invalid invocation: ${err instanceof Error ? err.message : String(err)}` }));
+      }
     }
     this.scheduleFlush();
   }

@@ -102,7 +102,8 @@ export class Sandbox {
     return entry;
   }
 
-  private compile(def: FunctionDef): FunctionFactory | InvocationFailure {
+  /** Compiles without caching (inline sources are cached by their caller). */
+  compile(def: FunctionDef): FunctionFactory | InvocationFailure {
     let script: vm.Script;
     try {
       script = new vm.Script(wrapFunctionSource(def.source), { filename: def.file });

@@ -65,33 +65,43 @@ export class InvocationBatch {
     return this.items.length === 0;
   }
 
+  /** Adds one invocation; throws (leaving the batch unchanged) when it cannot be encoded. */
   add(id: number, seq: number, inv: Invocation): void {
-    const out = this.items;
+    // Flattened apart first: a malformed invocation must not leave half an item in the batch.
+    const item: unknown[] = [];
     // The user crosses as EJSON so that BSON values in custom_data (dates, ids) survive.
-    const user = inv.user === null ? null : EJSON.stringify(inv.user, { relaxed: true });
-    out.push(id, seq, inv.kind === 'endpoint' ? KIND_ENDPOINT : KIND_FUNCTION, inv.functionName, inv.logId, inv.runAsSystem ? 1 : 0, user);
+    const user = inv.user === null || inv.user === undefined ? null : EJSON.stringify(inv.user, { relaxed: true });
+    item.push(id, seq, inv.kind === 'endpoint' ? KIND_ENDPOINT : KIND_FUNCTION, text(inv.functionName), text(inv.logId), inv.runAsSystem ? 1 : 0, user);
+    let body: Uint8Array | null = null;
     if (inv.kind === 'endpoint') {
-      out.push(inv.route, inv.respondResult ? 1 : 0, inv.returnType);
-      this.addRequest(inv.request);
+      item.push(text(inv.route), inv.respondResult ? 1 : 0, inv.returnType === 'EJSON' ? 'EJSON' : 'JSON');
+      body = flattenRequest(item, inv.request);
     } else {
-      out.push(inv.argsEJSON, inv.source ?? null, inv.request ? 1 : 0);
-      if (inv.request) this.addRequest(inv.request);
+      item.push(text(inv.argsEJSON), inv.source ?? null, inv.request ? 1 : 0);
+      if (inv.request) body = flattenRequest(item, inv.request);
     }
+    for (const value of item) this.items.push(value);
+    if (body !== null) this.transfer.push(body.buffer as ArrayBuffer);
   }
+}
 
-  private addRequest(req: IncomingRequestData): void {
-    const out = this.items;
-    out.push(req.method, req.path, req.rawQuery, req.remoteIp, req.baseUrl, req.headers.length);
-    for (const [name, value] of req.headers) out.push(name, value);
-    if (req.body === undefined) {
-      out.push(null);
-    } else {
-      // A private copy: the caller's buffer may be a view into a shared pool, and must stay usable.
-      const body = new Uint8Array(req.body);
-      this.transfer.push(body.buffer);
-      out.push(body);
-    }
+function text(value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`expected a string, got ${typeof value}`);
+  return value;
+}
+
+/** Appends a request's fields; returns the body copy to transfer, if any. */
+function flattenRequest(item: unknown[], req: IncomingRequestData): Uint8Array | null {
+  item.push(text(req.method), text(req.path), text(req.rawQuery), String(req.remoteIp ?? ''), String(req.baseUrl ?? ''), req.headers.length);
+  for (const [name, value] of req.headers) item.push(text(name), text(value));
+  if (req.body === undefined) {
+    item.push(null);
+    return null;
   }
+  // A private copy: the caller's buffer may be a view into a shared pool, and must stay usable.
+  const body = new Uint8Array(req.body);
+  item.push(body);
+  return body;
 }
 
 /** Calls `onItem` for every invocation of a run message, in order. */

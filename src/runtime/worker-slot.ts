@@ -114,11 +114,14 @@ export class WorkerSlot {
   }
 
   /** Queues an invocation for this worker; it is posted with the others of this tick by flush(). */
+  /** Throws, changing nothing, when the invocation cannot be encoded. */
   assign(p: Pending): void {
+    const seq = nextSeq(this.lastSeq);
+    this.outbox.add(p.id, seq, p.inv);
+    this.lastSeq = seq;
     p.slot = this;
-    p.seq = this.lastSeq = nextSeq(this.lastSeq);
+    p.seq = seq;
     this.assigned.set(p.id, p);
-    this.outbox.add(p.id, p.seq, p.inv);
   }
 
   cancel(id: number, ackBy: number): void {

@@ -251,6 +251,15 @@ describe('context and function invocations', () => {
     assert.equal(EJSON.parse(bodyText(named)), 'named');
   });
 
+  test('an inline source that does not compile is a FunctionSyntaxError; a malformed invocation resolves with an error', async () => {
+    const bad = await pool.invoke(call('label', '[]', { source: 'exports = (' }));
+    assert.equal(bad.error?.code, 'FunctionSyntaxError');
+    const malformed = await pool.invoke({ ...endpoint('echo'), request: undefined } as unknown as Parameters<FunctionPool['invoke']>[0]);
+    assert.equal(malformed.error?.code, 'InternalServerError');
+    assert.match(malformed.error?.message ?? '', /invalid invocation/);
+    assert.equal(EJSON.parse(bodyText(await pool.invoke(call('inline')))), 'named', 'the pool still works');
+  });
+
   test('context.request is present for function calls that carry a request', async () => {
     const fn = await startPool(makeApp({ f: 'exports = () => context.request' }), { workers: 1 });
     try {
