@@ -61,22 +61,36 @@ export interface FunctionContext {
 export interface InvocationContextParts {
   identity: ExecutionIdentity;
   user: UserInfo;
-  request: ContextRequest | undefined;
+  /** Builds context.request (called at most once, on first read); undefined when there is no request. */
+  request: (() => ContextRequest) | undefined;
   execute(name: unknown, args: unknown[]): unknown;
   getService(name: unknown): unknown;
 }
 
 export function createFunctionContext(shared: SharedContextParts, parts: InvocationContextParts): FunctionContext {
   const runAsSystem = parts.identity.runAsSystem;
-  return {
+  const context = {
     app: shared.app,
     environment: shared.environment,
     values: shared.values,
     user: parts.user,
-    request: parts.request ?? {},
+    request: {} as FunctionContext['request'],
     runningAsSystem: () => runAsSystem,
     functions: { execute: (name: unknown, ...args: unknown[]) => parts.execute(name, args) },
     services: { get: (name: unknown) => parts.getService(name) },
     http: shared.http,
   };
+  const build = parts.request;
+  if (build !== undefined) {
+    let built: ContextRequest | undefined;
+    Object.defineProperty(context, 'request', {
+      get: () => (built ??= build()),
+      set: (value: ContextRequest) => {
+        built = value;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return context;
 }

@@ -123,16 +123,14 @@ export class FunctionRunner {
   private prepare(inv: InvocationState, invocation: Invocation): Call {
     const identity = { user: invocation.user, runAsSystem: invocation.runAsSystem };
     const console = createFunctionConsole((line) => inv.log(line));
+    const incoming = invocation.request;
+    // Built on first use: most functions never read context.request.
     const request =
-      invocation.kind === 'endpoint'
-        ? buildContextRequest(invocation.request, {
-            webhookUrl: invocation.route,
-            httpMethod: invocation.request.method,
-            ...this.serviceAndAction(invocation),
-          })
-        : invocation.request
-          ? buildContextRequest(invocation.request, {})
-          : undefined;
+      incoming === undefined
+        ? undefined
+        : invocation.kind === 'endpoint'
+          ? () => buildContextRequest(incoming, { webhookUrl: invocation.route, httpMethod: incoming.method, ...this.serviceAndAction(invocation) })
+          : () => buildContextRequest(incoming, {});
     const call: Call = { inv, console, context: undefined as unknown as FunctionContext };
     call.context = createFunctionContext(this.deps.shared, {
       identity,

@@ -288,10 +288,14 @@ export class FunctionPool {
     const now = Date.now();
     for (const slot of this.slots) {
       if (slot.state !== 'ready') continue;
-      for (const ackBy of slot.cancelAckBy.values()) {
-        if (ackBy <= now) {
-          this.stopSlot(slot);
-          break;
+      // A cancellation not confirmed in time, while the worker's event loop is blocked: it is stuck in code.
+      // (With a fresh heartbeat the confirmation is merely queued behind other messages.)
+      if (slot.heartbeatAge(now) > STALE_MS) {
+        for (const ackBy of slot.cancelAckBy.values()) {
+          if (ackBy <= now) {
+            this.stopSlot(slot);
+            break;
+          }
         }
       }
       if (slot.state !== 'ready') continue;
