@@ -129,6 +129,17 @@ export function lockdownRealm(options: LockdownOptions): void {
 
   // Error.stackTraceLimit and Error.prepareStackTrace stay writable: libraries (e.g. `bindings`, `depd`) set them.
   const lenient = new Map<unknown, string[]>([[realmGlobal.Error, ['stackTraceLimit', 'prepareStackTrace']]]);
+  // `constructor` stays a writable data property (the objects become non-extensible, not frozen) on the error and
+  // function prototypes: npm code subclasses the old way (`Sub.prototype = Object.create(Error.prototype);
+  // Sub.prototype.constructor = Sub`, axios' AxiosError) and copies `constructor` onto functions (axios' instance),
+  // which the override mistake breaks. An accessor would not do: util.inspect then prints errors as `{}`.
+  const lenientPrototypes = new Set<unknown>();
+  if (options.enableConstructorOverride) {
+    for (const proto of [...errorPrototypes, ...functionPrototypes]) {
+      lenient.set(proto, ['constructor']);
+      lenientPrototypes.add(proto);
+    }
+  }
 
   const seen = new Set<unknown>();
   const stack: unknown[] = roots.slice();
@@ -144,7 +155,13 @@ export function lockdownRealm(options: LockdownOptions): void {
       if ('value' in desc) stack.push(desc.value);
       else stack.push(desc.get, desc.set);
       if (keepWritable) {
-        if (keepWritable.includes(key as string)) continue;
+        if (keepWritable.includes(key as string)) {
+          // Writable, but it cannot be redefined (e.g. into an accessor) or deleted.
+          if (lenientPrototypes.has(item) && desc.configurable && 'value' in desc) {
+            defineProperty(item, key, { value: desc.value, writable: true, enumerable: desc.enumerable, configurable: false });
+          }
+          continue;
+        }
         if (desc.configurable) {
           if ('value' in desc) defineProperty(item, key, { value: desc.value, writable: false, enumerable: desc.enumerable, configurable: false });
           else defineProperty(item, key, { get: desc.get, set: desc.set, enumerable: desc.enumerable, configurable: false });
@@ -153,5 +170,6 @@ export function lockdownRealm(options: LockdownOptions): void {
     }
     stack.push(getProto(item));
     if (!keepWritable) Object.freeze(item);
+    else if (lenientPrototypes.has(item)) Object.preventExtensions(item);
   }
 }
