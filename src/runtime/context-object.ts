@@ -67,30 +67,50 @@ export interface InvocationContextParts {
   getService(name: unknown): unknown;
 }
 
-export function createFunctionContext(shared: SharedContextParts, parts: InvocationContextParts): FunctionContext {
-  const runAsSystem = parts.identity.runAsSystem;
-  const context = {
-    app: shared.app,
-    environment: shared.environment,
-    values: shared.values,
-    user: parts.user,
-    request: {} as FunctionContext['request'],
-    runningAsSystem: () => runAsSystem,
-    functions: { execute: (name: unknown, ...args: unknown[]) => parts.execute(name, args) },
-    services: { get: (name: unknown) => parts.getService(name) },
-    http: shared.http,
-  };
-  const build = parts.request;
-  if (build !== undefined) {
-    let built: ContextRequest | undefined;
-    Object.defineProperty(context, 'request', {
-      get: () => (built ??= build()),
-      set: (value: ContextRequest) => {
-        built = value;
-      },
-      enumerable: true,
-      configurable: true,
-    });
+/**
+ * One invocation's `context`. A class, so that every context has the same shape (V8 keeps property access
+ * fast); `request` is a prototype getter that builds context.request on first read, as most functions never do.
+ */
+class InvocationContext {
+  app: SharedContextParts['app'];
+  environment: SharedContextParts['environment'];
+  values: SharedContextParts['values'];
+  user: UserInfo;
+  runningAsSystem: () => boolean;
+  functions: { execute(name: unknown, ...args: unknown[]): unknown };
+  services: { get(name: unknown): unknown };
+  http: unknown;
+  #buildRequest: (() => ContextRequest) | undefined;
+  #request: ContextRequest | Record<string, never> | undefined;
+
+  constructor(shared: SharedContextParts, parts: InvocationContextParts) {
+    const runAsSystem = parts.identity.runAsSystem;
+    this.app = shared.app;
+    this.environment = shared.environment;
+    this.values = shared.values;
+    this.user = parts.user;
+    this.runningAsSystem = () => runAsSystem;
+    this.functions = { execute: (name: unknown, ...args: unknown[]) => parts.execute(name, args) };
+    this.services = { get: (name: unknown) => parts.getService(name) };
+    this.http = shared.http;
+    this.#buildRequest = parts.request;
   }
-  return context;
+
+  get request(): ContextRequest | Record<string, never> {
+    if (this.#request === undefined) {
+      this.#request = this.#buildRequest ? this.#buildRequest() : {};
+      this.#buildRequest = undefined;
+    }
+    return this.#request;
+  }
+
+  set request(value: ContextRequest | Record<string, never>) {
+    this.#request = value;
+  }
+}
+Object.freeze(InvocationContext);
+Object.freeze(InvocationContext.prototype);
+
+export function createFunctionContext(shared: SharedContextParts, parts: InvocationContextParts): FunctionContext {
+  return new InvocationContext(shared, parts);
 }

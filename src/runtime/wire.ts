@@ -67,21 +67,26 @@ export class InvocationBatch {
 
   /** Adds one invocation; throws (leaving the batch unchanged) when it cannot be encoded. */
   add(id: number, seq: number, inv: Invocation): void {
-    // Flattened apart first: a malformed invocation must not leave half an item in the batch.
-    const item: unknown[] = [];
-    // The user crosses as EJSON so that BSON values in custom_data (dates, ids) survive.
-    const user = inv.user === null || inv.user === undefined ? null : EJSON.stringify(inv.user, { relaxed: true });
-    item.push(id, seq, inv.kind === 'endpoint' ? KIND_ENDPOINT : KIND_FUNCTION, text(inv.functionName), text(inv.logId), inv.runAsSystem ? 1 : 0, user);
-    let body: Uint8Array | null = null;
-    if (inv.kind === 'endpoint') {
-      item.push(text(inv.route), inv.respondResult ? 1 : 0, inv.returnType === 'EJSON' ? 'EJSON' : 'JSON');
-      body = flattenRequest(item, inv.request);
-    } else {
-      item.push(text(inv.argsEJSON), inv.source ?? null, inv.request ? 1 : 0);
-      if (inv.request) body = flattenRequest(item, inv.request);
+    const item = this.items;
+    const start = item.length;
+    try {
+      // The user crosses as EJSON so that BSON values in custom_data (dates, ids) survive.
+      const user = inv.user === null || inv.user === undefined ? null : EJSON.stringify(inv.user, { relaxed: true });
+      item.push(id, seq, inv.kind === 'endpoint' ? KIND_ENDPOINT : KIND_FUNCTION, text(inv.functionName), text(inv.logId), inv.runAsSystem ? 1 : 0, user);
+      let body: Uint8Array | null = null;
+      if (inv.kind === 'endpoint') {
+        item.push(text(inv.route), inv.respondResult ? 1 : 0, inv.returnType === 'EJSON' ? 'EJSON' : 'JSON');
+        body = flattenRequest(item, inv.request);
+      } else {
+        item.push(text(inv.argsEJSON), inv.source ?? null, inv.request ? 1 : 0);
+        if (inv.request) body = flattenRequest(item, inv.request);
+      }
+      if (body !== null) this.transfer.push(body.buffer as ArrayBuffer);
+    } catch (err) {
+      // A malformed invocation must not leave half an item in the batch.
+      item.length = start;
+      throw err;
     }
-    for (const value of item) this.items.push(value);
-    if (body !== null) this.transfer.push(body.buffer as ArrayBuffer);
   }
 }
 
