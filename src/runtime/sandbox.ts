@@ -6,6 +6,7 @@ import vm from 'node:vm';
 import type { FunctionDef } from '../app/types';
 import { ErrorCode, InvocationFailure } from './errors';
 import { lockdownRealm } from './lockdown';
+import { transformEsmImports } from './globals/esm-imports';
 
 export type FunctionFactory = (context: unknown, console: unknown, require: unknown) => unknown;
 
@@ -106,7 +107,9 @@ export class Sandbox {
   compile(def: FunctionDef): FunctionFactory | InvocationFailure {
     let script: vm.Script;
     try {
-      script = new vm.Script(wrapFunctionSource(def.source), { filename: def.file });
+      // A file written as an ES module (`import x from "pkg"`, `export default`) is rewritten to require() first.
+      const source = transformEsmImports(def.source) ?? def.source;
+      script = new vm.Script(wrapFunctionSource(source), { filename: def.file });
     } catch (err) {
       const message = err !== null && typeof err === 'object' && 'message' in err ? String((err as { message: unknown }).message) : String(err);
       return new InvocationFailure(ErrorCode.FunctionSyntaxError, message);
