@@ -10,6 +10,7 @@ import { LogStore } from '../platform/logs';
 import { ensureDependencies, FunctionPool } from '../runtime';
 import { flag, intFlag, parseArgs, UsageError } from './args';
 import { createEndpointAuth } from './auth-wiring';
+import { notifySupervisor, superviseServe, SUPERVISED_ENV } from './supervisor';
 
 export const SERVE_HELP = `Usage: atrium serve <appDir> [options]
 
@@ -34,12 +35,15 @@ Options:
   --signing-key-file <file>  file holding the token signing key (at least 32 characters); by default a
                              key is generated on first start and kept under --data-dir
   --log-format <json|none>   per-request log lines on stdout (default json)
+  --no-supervisor            run without the supervising process that restarts the server
+                             if V8 aborts it (see docs/deployment.md)
   --help                     show this help
 `;
 
 const SERVE_FLAGS = {
   known: ['port', 'host', 'data-dir', 'secrets', 'function-timeout-ms', 'workers', 'max-heap-mb', 'max-body-bytes', 'max-concurrency', 'mongodb-uri', 'log-format', 'access-token-ttl', 'refresh-token-ttl', 'signing-key-file'],
   repeatable: ['mongodb-uri'],
+  booleans: ['no-supervisor'],
 };
 
 /** data source name -> connection string, from --mongodb-uri name=uri and ATRIUM_MONGODB_URI_<NAME>. */
@@ -67,6 +71,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
   const appDirArg = args.positionals[0];
   if (!appDirArg || args.positionals.length > 1) throw new UsageError('serve needs exactly one <appDir>; see `atrium serve --help`');
+  const host = flag(args, 'host') ?? '127.0.0.1';
+  const port = intFlag(args, 'port', 8080, 0);
+  if (process.env[SUPERVISED_ENV] !== '1' && !args.flags.has('no-supervisor')) return superviseServe(argv, host, port);
   const appDir = path.resolve(appDirArg);
   const dataDir = path.resolve(flag(args, 'data-dir') ?? '.atrium');
   const logFormat = flag(args, 'log-format') ?? 'json';
@@ -115,14 +122,14 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     invoker: pool,
     logs,
     auth,
-    host: flag(args, 'host') ?? '127.0.0.1',
-    port: intFlag(args, 'port', 8080, 0),
+    host,
+    port,
     maxBodyBytes: intFlag(args, 'max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1),
     maxConcurrency: intFlag(args, 'max-concurrency', DEFAULT_MAX_CONCURRENCY, 1),
   });
 
   const base = `${server.url}/app/${app.appId}/endpoint`;
-  const lines = [`Atrium serving app "${app.name}" (${app.appId}) at ${base}`];
+  const lines = [`Atrium serving app "${app.name}" (${app.appId}) at ${base} (pid ${process.pid})`];
   for (const ep of app.endpoints) {
     const fn = app.functions[ep.functionName];
     const authMode = !fn ? 'function missing' : fn.runAsSystem ? 'system' : fn.runAsUserId ? `user ${fn.runAsUserId}` : fn.runAsUserIdScriptSource ? 'script' : 'application auth';
@@ -131,6 +138,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
   if (errors > 0) lines.push(`${errors} problem(s) found in the app; the endpoints they affect answer errors, the rest are served.`);
   process.stderr.write(lines.join('\n') + '\n');
+  notifySupervisor();
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -61,3 +61,27 @@ test('a MongoDB data source that cannot be reached is reported at start and fail
     await srv.stop();
   }
 });
+
+test('the supervisor starts a new server process on the same port when the server process dies', async () => {
+  const srv = await startAtrium(path.join(FIXTURES, 'http-core'));
+  try {
+    const pid = Number(/\(pid (\d+)\)/.exec(srv.stderr())?.[1]);
+    assert.ok(pid > 0 && pid !== srv.proc.pid, 'the server runs in a child of the supervisor');
+    assert.equal((await fetch(`${srv.endpointBase}/hello`)).status, 200);
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 15_000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = await fetch(`${srv.endpointBase}/hello`).then((r) => r.status, () => 0);
+      if (status === 200 && /starting a new one/.test(srv.stderr())) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 200);
+    assert.match(srv.stderr(), /the server process died \(signal SIGKILL\)/);
+    const pids = [...srv.stderr().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 2);
+    assert.notEqual(pids[1], pid);
+  } finally {
+    assert.equal(await srv.stop(), 0);
+  }
+});
