@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { FIXTURES, startAtrium } from '../helpers/server';
+import { FIXTURES, startAtrium, tempDir } from '../helpers/server';
 import type { RunningServer } from '../helpers/server';
 import { startEchoServer } from '../fixtures/local-http/echo-server';
 import type { EchoServer } from '../fixtures/local-http/echo-server';
@@ -108,10 +108,11 @@ describe('npm dependencies (item 5, §4.3)', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
     const port = (closed.address() as net.AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
+    const dataDir = tempDir('atrium-data-');
+    dataDirs.push(dataDir);
     await assert.rejects(
       async () => {
-        const s = await startAtrium(APP, { env: { npm_config_registry: `http://127.0.0.1:${port}/`, npm_config_cache: path.join(srv.dataDir, 'empty-npm-cache') }, timeoutMs: 90_000 });
-        dataDirs.push(s.dataDir);
+        const s = await startAtrium(APP, { dataDir, env: { npm_config_registry: `http://127.0.0.1:${port}/`, npm_config_cache: path.join(dataDir, 'empty-npm-cache') }, timeoutMs: 90_000 });
         await s.stop();
       },
       (e: Error) => {
