@@ -286,6 +286,12 @@ export class FunctionPool {
   /** Runs every WATCHDOG_MS: terminates stuck workers and moves invocations queued on blocked ones. */
   private checkWorkers(): void {
     const now = Date.now();
+    // Every working worker blocked (e.g. the only one runs a loop until its deadline): bring a spare into service.
+    if (this.slots.length > 0 && this.slots.every((s) => s.state !== 'ready' || s.heartbeatAge(now) > STEAL_AFTER_MS)) {
+      if (this.slots.some((s) => s.hasUnstarted()) || this.waiting.length > 0) {
+        if (this.promoteSpare()) this.spawn(true);
+      }
+    }
     for (const slot of this.slots) {
       if (slot.state !== 'ready') continue;
       // A cancellation not confirmed in time, while the worker's event loop is blocked: it is stuck in code.
@@ -382,19 +388,20 @@ export class FunctionPool {
     if (this.startWaiter) this.failStart(this.bootFailure ?? `a worker exited while starting (${cause})`);
     if (!this.closed) {
       this.totals.restarts++;
-      // Take a booted spare into service now; the new worker becomes the spare.
-      const replacedBySpare = !wasSpare && this.promoteSpare();
-      const spawnAsSpare = wasSpare || replacedBySpare;
-      if (!slot.everReady) {
+      // Take a booted spare into service now if the pool is short; then top up workers and spares.
+      if (!wasSpare && this.slots.length < this.opts.workers) this.promoteSpare();
+      const asSpare = this.slots.length >= this.opts.workers;
+      const needed = !asSpare || this.spares.length < (this.opts.spareWorkers ?? 1);
+      if (needed && !slot.everReady) {
         // Failing to boot: retry with a growing delay instead of spinning.
         this.consecutiveBootFailures++;
         this.bootFailure ??= `a worker exited while starting (${cause})`;
         const delay = Math.min(MAX_RESPAWN_DELAY_MS, 100 * 2 ** (this.consecutiveBootFailures - 1));
         setTimeout(() => {
-          if (!this.closed) this.spawn(spawnAsSpare);
+          if (!this.closed) this.spawn(asSpare);
         }, delay).unref();
-      } else {
-        this.spawn(spawnAsSpare);
+      } else if (needed) {
+        this.spawn(asSpare);
       }
     }
     this.redispatch(unstarted, null);

@@ -111,11 +111,29 @@ describe('time limit', { timeout: 30_000 }, () => {
 });
 
 describe('single worker', { timeout: 30_000 }, () => {
-  test('a loop delays the queue but every queued invocation is answered by the replacement worker', async () => {
-    const pool = await startPool(makeApp(functions), { workers: 1, functionTimeoutMs: 1000 });
+  test('when the only worker is blocked, the spare takes over the queue at once', async () => {
+    const pool = await startPool(makeApp(functions), { workers: 1, functionTimeoutMs: 1500 });
+    try {
+      await waitUntil(() => (pool as unknown as { spares: Array<{ state: string }> }).spares.some((s) => s.state === 'ready'), 'the spare is up');
+      const culprit = pool.invoke(endpoint('syncLoop'));
+      let culpritDone = false;
+      void culprit.then(() => (culpritDone = true));
+      await sleep(20);
+      const queued = [1, 2, 3].map(() => pool.invoke(endpoint('quick')));
+      for (const r of await Promise.all(queued)) assert.deepEqual(bodyJSON(r), { ok: true });
+      assert.equal(culpritDone, false, 'the queue was served while the loop still ran');
+      assert.equal((await culprit).error?.code, 'ExecutionTimeLimitExceeded');
+      assert.deepEqual(bodyJSON(await pool.invoke(endpoint('quick'))), { ok: true });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('without a spare, queued invocations wait for the replacement worker', async () => {
+    const pool = await startPool(makeApp(functions), { workers: 1, functionTimeoutMs: 2000, spareWorkers: 0 });
     try {
       const culprit = pool.invoke(endpoint('syncLoop'));
-      await sleep(500);
+      await sleep(1000);
       // Queued behind the loop; their deadlines fall after the loop's, when the replacement worker is up.
       const queued = [1, 2, 3].map(() => pool.invoke(endpoint('quick')));
       assert.equal((await culprit).error?.code, 'ExecutionTimeLimitExceeded');
