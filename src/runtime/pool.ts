@@ -283,15 +283,9 @@ export class FunctionPool {
     }
   }
 
-  /** Runs every WATCHDOG_MS: terminates stuck workers and moves invocations queued on blocked ones. */
+  /** Runs every WATCHDOG_MS: terminates stuck workers, moves invocations off blocked ones, adjusts the spare. */
   private checkWorkers(): void {
     const now = Date.now();
-    // Every working worker blocked (e.g. the only one runs a loop until its deadline): bring a spare into service.
-    if (this.slots.length > 0 && this.slots.every((s) => s.state !== 'ready' || s.heartbeatAge(now) > STEAL_AFTER_MS)) {
-      if (this.slots.some((s) => s.hasUnstarted()) || this.waiting.length > 0) {
-        if (this.promoteSpare()) this.spawn(true);
-      }
-    }
     for (const slot of this.slots) {
       if (slot.state !== 'ready') continue;
       // A cancellation not confirmed in time, while the worker's event loop is blocked: it is stuck in code.
@@ -304,9 +298,29 @@ export class FunctionPool {
           }
         }
       }
-      if (slot.state !== 'ready') continue;
-      if (slot.heartbeatAge(now) > STEAL_AFTER_MS && slot.hasUnstarted() && this.pickSlot(slot) !== null) {
-        this.redispatch(slot.reclaimUnstarted(), slot);
+    }
+    const ready = this.slots.filter((s) => s.state === 'ready');
+    const blocked = ready.filter((s) => s.heartbeatAge(now) > STEAL_AFTER_MS);
+    // Every working worker blocked (e.g. the only one runs a loop until its deadline): bring a spare into service.
+    if (ready.length > 0 && blocked.length === ready.length && (blocked.some((s) => s.hasUnstarted()) || this.waiting.length > 0)) {
+      if (this.promoteSpare()) this.spawn(true);
+    }
+    // Invocations queued on a blocked worker move to a free one.
+    for (const slot of blocked) {
+      if (slot.state === 'ready' && slot.hasUnstarted() && this.pickSlot(slot) !== null) this.redispatch(slot.reclaimUnstarted(), slot);
+    }
+    // A worker too many (brought in while another was blocked, which has recovered): back to being a spare, or
+    // retired, once idle.
+    if (this.slots.length > this.opts.workers && ready.every((s) => s.heartbeatAge(now) <= STALE_MS)) {
+      const idle = ready.find((s) => s.load() === 0);
+      if (idle) {
+        this.slots = this.slots.filter((s) => s !== idle);
+        if (this.spares.length < (this.opts.spareWorkers ?? 1)) {
+          this.spares.push(idle);
+        } else {
+          idle.retired = true;
+          this.stopSlot(idle);
+        }
       }
     }
   }
@@ -386,7 +400,7 @@ export class FunctionPool {
     const unstarted = slot.reclaimUnstarted();
     this.answerStarted(slot, cause);
     if (this.startWaiter) this.failStart(this.bootFailure ?? `a worker exited while starting (${cause})`);
-    if (!this.closed) {
+    if (!this.closed && !slot.retired) {
       this.totals.restarts++;
       // Take a booted spare into service now if the pool is short; then top up workers and spares.
       if (!wasSpare && this.slots.length < this.opts.workers) this.promoteSpare();

@@ -40,6 +40,8 @@ export class WorkerSlot {
   everReady = false;
   /** Set when the pool decided to stop it (deadline); otherwise an exit is a crash. */
   stopRequested = false;
+  /** Stopped because the pool had a worker too many (after a spare was brought in); not replaced. */
+  retired = false;
   /** Invocation id -> time by which the worker must acknowledge its cancellation. */
   readonly cancelAckBy = new Map<number, number>();
   private readonly worker: Worker;

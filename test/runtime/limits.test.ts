@@ -14,6 +14,7 @@ const functions = {
   chainA: { source: `exports = async function () { return await context.functions.execute('chainB'); }`, private: true },
   chainB: { source: `exports = async function () { await null; for (;;) {} }`, private: true },
   hang: `exports = function () { return new Promise(() => {}); }`,
+  busy: `exports = function () { const end = Date.now() + 300; while (Date.now() < end) {} return 'done'; }`,
   getterLoop: `exports = function () { return { get trap() { for (;;) {} } }; }`,
   recursion: `exports = function () { const f = (n) => f(n + 1) + 1; return f(0); }`,
   slow: `exports = async function (req) { await new Promise((r) => setTimeout(r, Number(req.query.ms || 150))); return { slept: true }; }`,
@@ -124,6 +125,24 @@ describe('single worker', { timeout: 30_000 }, () => {
       assert.equal(culpritDone, false, 'the queue was served while the loop still ran');
       assert.equal((await culprit).error?.code, 'ExecutionTimeLimitExceeded');
       assert.deepEqual(bodyJSON(await pool.invoke(endpoint('quick'))), { ok: true });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a worker that was only busy is not killed; the extra worker goes back to being the spare', async () => {
+    const pool = await startPool(makeApp(functions), { workers: 1, functionTimeoutMs: 3000 });
+    try {
+      type View = { slots: unknown[]; spares: Array<{ state: string }> };
+      const view = pool as unknown as View;
+      await waitUntil(() => view.spares.some((s) => s.state === 'ready'), 'the spare is up');
+      const busy = pool.invoke(endpoint('busy'));
+      await sleep(20);
+      const queued = [1, 2].map(() => pool.invoke(endpoint('quick')));
+      for (const r of await Promise.all(queued)) assert.deepEqual(bodyJSON(r), { ok: true });
+      assert.equal(bodyJSON(await busy), 'done');
+      await waitUntil(() => view.slots.length === 1 && view.spares.length === 1, 'one worker and one spare again');
+      assert.equal(pool.stats().restarts, 0);
     } finally {
       await pool.close();
     }
