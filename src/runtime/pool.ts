@@ -23,7 +23,11 @@ const MAX_RESPAWN_DELAY_MS = 5000;
 export interface PoolOptions extends RuntimeOptions {
   /** Directory whose node_modules holds the app's npm dependencies (ensureDependencies), or null. */
   dependenciesDir: string | null;
-  /** Lines the worker threads themselves wrote to stdout/stderr (never function console output). Default: dropped. */
+  /**
+   * Lines the worker threads wrote to stdout/stderr (npm libraries; never function console output), and the
+   * pool's diagnostics about workers (worker errors, boot failures). Default: diagnostics go to stderr, the rest
+   * is dropped.
+   */
   onWorkerOutput?: (line: string) => void;
   /**
    * Booted workers kept idle to replace a worker that dies or is stopped at once (default 1): booting one takes
@@ -334,6 +338,7 @@ export class FunctionPool {
       message: (s, msg) => this.onMessage(s, msg),
       exit: (s, cause) => this.onExit(s, cause),
       output: (line) => this.opts.onWorkerOutput?.(line),
+      diagnostic: (line) => this.diagnostic(line),
     });
     (spare ? this.spares : this.slots).push(slot);
   }
@@ -365,7 +370,7 @@ export class FunctionPool {
 
   private onBootFailed(slot: WorkerSlot, message: string): void {
     this.bootFailure = message.split('\n')[0];
-    this.opts.onWorkerOutput?.(`function worker failed to start: ${message}`);
+    this.diagnostic(`function worker failed to start: ${message}`);
     if (this.startWaiter) this.failStart(message);
     this.stopSlot(slot);
     if (!this.slots.some((s) => s.state === 'ready')) this.failWaiting();
@@ -420,6 +425,11 @@ export class FunctionPool {
     }
     this.redispatch(unstarted, null);
     if (this.bootFailure !== null && !this.slots.some((s) => s.state === 'ready')) this.failWaiting();
+  }
+
+  private diagnostic(line: string): void {
+    if (this.opts.onWorkerOutput) this.opts.onWorkerOutput(line);
+    else process.stderr.write(`atrium: ${line}\n`);
   }
 
   /** start() failed: reject it and shut everything down, so that no worker keeps the process alive. */

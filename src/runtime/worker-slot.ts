@@ -28,7 +28,10 @@ export interface SlotEvents {
   bootFailed(slot: WorkerSlot, message: string): void;
   message(slot: WorkerSlot, msg: ResultMessage): void;
   exit(slot: WorkerSlot, cause: ExitCause): void;
+  /** Something the worker thread wrote to its stdout/stderr (npm libraries; function console output never goes there). */
   output(line: string): void;
+  /** The pool's own diagnostics about a worker (an uncaught worker error). */
+  diagnostic(line: string): void;
 }
 
 export type SlotBoot = Omit<WorkerBoot, 'shared' | 'port'>;
@@ -68,7 +71,7 @@ export class WorkerSlot {
     this.port.on('message', (msg: FromWorker) => this.onMessage(msg));
     this.worker.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.outOfMemory = true;
-      else events.output(`function worker error: ${err.stack ?? err.message}`);
+      else events.diagnostic(`function worker error: ${err.stack ?? err.message}`);
     });
     this.worker.on('exit', () => {
       const cause: ExitCause = this.outOfMemory ? 'out-of-memory' : this.stopRequested ? 'stopped' : 'crashed';
