@@ -4,7 +4,8 @@
 // - dispatch goes to the least-loaded worker whose heartbeat is fresh (a blocked worker is avoided);
 // - invocations queued on a blocked worker that has not started them are taken back and run elsewhere;
 // - past a deadline, an idle culprit is just cancelled; a culprit that blocks its worker gets the worker
-//   terminated and replaced; what that worker had started answers an error, what it had not is re-run.
+//   terminated and replaced; what that worker had started answers an error, what it had not is re-run;
+// - a booted spare worker replaces a dead one at once, and takes over when every working worker is blocked.
 import type { AppDefinition } from '../app/types';
 import { ErrorCode, Messages, failedResult } from './errors';
 import type { Invocation, InvocationResult, RuntimeOptions } from './types';
@@ -79,10 +80,13 @@ export class FunctionPool {
   private readonly totals = { restarts: 0, timeouts: 0, lateEvents: 0, orphanErrors: 0 };
   private startWaiter: { resolve(): void; reject(err: Error): void } | null = null;
 
-  constructor(private readonly app: AppDefinition, private readonly opts: PoolOptions) {
+  constructor(app: AppDefinition, private readonly opts: PoolOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('workers must be an integer >= 1');
     if (!(opts.functionTimeoutMs > 0)) throw new RangeError('functionTimeoutMs must be > 0');
     if (!Number.isInteger(opts.maxHeapMb) || opts.maxHeapMb < 16) throw new RangeError('maxHeapMb must be an integer >= 16');
+    if (opts.spareWorkers !== undefined && (!Number.isInteger(opts.spareWorkers) || opts.spareWorkers < 0)) {
+      throw new RangeError('spareWorkers must be an integer >= 0');
+    }
     this.boot = {
       app,
       dataDir: opts.dataDir,
