@@ -4,8 +4,8 @@
 // then-callback) of a promise created while it was current. That is what AsyncLocalStorage does, without the
 // async_hooks machinery, which cost about as much as the whole rest of a small invocation.
 // With it:
-// - pending promises made by function code (plus its timers) are counted: past 1000 the invocation fails with
-//   App Services' "exceeded max async work queue size of 1000";
+// - pending promises made by function code (not those derived by then()) are counted: past 1000 the
+//   invocation fails with App Services' "exceeded max async work queue size of 1000";
 // - an unhandled rejection is logged against the invocation that created the promise;
 // - the shared "running" word names the invocation whose code runs now (attributes heap exhaustion).
 // Callbacks that reach function code without a promise or a timer of ours (an npm library's event emitter)
@@ -55,7 +55,8 @@ export function installAsyncTracking(opts: AsyncTrackingOptions): void {
       if (inv === undefined) return;
       const tagged = promise as TaggedPromise;
       tagged[kInvocation] = inv;
-      if (!opts.isFunctionPromise(promise)) return;
+      // Only new work counts: a promise derived by then() (Promise.all makes one per element) waits on another.
+      if (parent !== undefined || !opts.isFunctionPromise(promise)) return;
       tagged[kCounted] = true;
       if (++inv.pending > MAX_PENDING_ASYNC && !inv.overflowed) {
         inv.overflowed = true;

@@ -7,7 +7,10 @@ type ClearTimer = (handle: unknown) => void;
 
 export class InvocationState {
   readonly logs = new LogBuffer();
-  /** Pending promises created by function code plus scheduled timers. */
+  /**
+   * Pending promises created by function code: App Services' "async work queue". Timers are not counted
+   * themselves: `new Promise((r) => setTimeout(r, 20))` is one piece of pending work, not two.
+   */
   pending = 0;
   /** Set once the pending count went past MAX_PENDING_ASYNC. */
   overflowed = false;
@@ -28,14 +31,11 @@ export class InvocationState {
 
   addTimer(handle: unknown, clear: ClearTimer): void {
     (this.timers ??= new Map()).set(handle, clear);
-    this.pending++;
   }
 
   /** Returns false when the timer was not (or no longer) tracked. */
   removeTimer(handle: unknown): boolean {
-    if (this.timers === null || !this.timers.delete(handle)) return false;
-    this.pending--;
-    return true;
+    return this.timers !== null && this.timers.delete(handle);
   }
 
   /** Marks the invocation ended and cancels its timers: work left behind by a finished function never runs. */

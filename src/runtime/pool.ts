@@ -9,7 +9,7 @@
 import type { AppDefinition } from '../app/types';
 import { ErrorCode, Messages, failedResult } from './errors';
 import type { Invocation, InvocationResult, RuntimeOptions } from './types';
-import { readResultBatch, type ResultMessage, type WorkerCounters } from './wire';
+import { readResultBatch, readRingResults, type ResultMessage, type WorkerCounters } from './wire';
 import { WorkerSlot, type ExitCause, type Pending, type SlotBoot } from './worker-slot';
 
 /** A worker whose heartbeat is older than this is considered blocked (it beats every 10 ms). */
@@ -309,6 +309,8 @@ export class FunctionPool {
     }
     const ready = this.slots.filter((s) => s.state === 'ready');
     const blocked = ready.filter((s) => s.heartbeatAge(now) > STEAL_AFTER_MS);
+    // A blocked worker cannot post what it finished before blocking: read it from its ring.
+    for (const slot of blocked) this.readRing(slot);
     // Every working worker blocked (e.g. the only one runs a loop until its deadline): bring a spare into service.
     if (ready.length > 0 && blocked.length === ready.length && (blocked.some((s) => s.hasUnstarted()) || this.waiting.length > 0)) {
       if (this.promoteSpare()) this.spawn(true);
@@ -380,14 +382,24 @@ export class FunctionPool {
     if (!this.slots.some((s) => s.state === 'ready')) this.failWaiting();
   }
 
+  /** Answers the invocations whose results a worker wrote to its result ring. */
+  private readRing(slot: WorkerSlot): void {
+    const text = slot.ring.drain();
+    if (text === null) return;
+    for (const { id, result } of readRingResults(text)) this.deliver(slot, id, result);
+  }
+
+  private deliver(slot: WorkerSlot, id: number, result: InvocationResult): void {
+    const p = slot.assigned.get(id);
+    if (!p) return;
+    slot.assigned.delete(id);
+    this.settle(p, result);
+  }
+
   private onMessage(slot: WorkerSlot, msg: ResultMessage): void {
+    this.readRing(slot);
     const batch = readResultBatch(msg);
-    for (const { id, result } of batch.results) {
-      const p = slot.assigned.get(id);
-      if (!p) continue;
-      slot.assigned.delete(id);
-      this.settle(p, result);
-    }
+    for (const { id, result } of batch.results) this.deliver(slot, id, result);
     for (const id of batch.cancelled) {
       slot.cancelAckBy.delete(id);
       slot.assigned.delete(id);
@@ -400,6 +412,8 @@ export class FunctionPool {
     this.spares = this.spares.filter((s) => s !== slot);
     this.slots = this.slots.filter((s) => s !== slot);
     for (const msg of slot.drainMessages()) this.onMessage(slot, msg);
+    // Results finished just before the worker got stuck or died are in its ring, posted or not.
+    this.readRing(slot);
     const counters = this.slotCounters.get(slot);
     if (counters) {
       this.totals.lateEvents += counters.lateEvents;

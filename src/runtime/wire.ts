@@ -2,11 +2,14 @@
 // Both directions are batched (one message per event-loop turn) and flattened, because structured-cloning
 // nested objects costs several µs per invocation on the main thread, the server's bottleneck:
 // - main -> worker: one flat array of primitives per batch (request bodies as transferred Uint8Arrays);
-// - worker -> main: one JSON string per batch, text bodies inline (turned into bytes on arrival), large or
-//   binary bodies as transferred Uint8Arrays next to it.
+// - worker -> main: results are written to a shared result ring as they finish (result-ring.ts), with text
+//   bodies inline (turned into bytes on arrival); once per turn a message (JSON text) says "read the ring" and
+//   carries what the ring does not: large or binary bodies (transferred Uint8Arrays), cancellation
+//   acknowledgements, counters.
 import type { MessagePort } from 'node:worker_threads';
 import { EJSON } from 'bson';
 import type { AppDefinition } from '../app/types';
+import type { ResultRing } from './result-ring';
 import type { IncomingRequestData, Invocation, InvocationError, InvocationResult, UserInfo } from './types';
 
 /** What a worker is started with (workerData). */
@@ -21,6 +24,8 @@ export interface WorkerBoot {
   /** ISO time the app was (re)deployed, for context.app.lastDeployed. */
   deployedAt: string;
   shared: SharedArrayBuffer;
+  /** The worker's result ring (result-ring.ts). */
+  ring: SharedArrayBuffer;
   port: MessagePort;
 }
 
@@ -173,13 +178,21 @@ const BODY_TEXT = 1;
 const BODY_BYTES = 2;
 const utf8 = new TextEncoder();
 
+/**
+ * Collects a worker's results. Results without a byte body are written to the shared result ring right away
+ * (see result-ring.ts); the others, cancellation acknowledgements and counters go in the next message, which
+ * also tells the main thread to read the ring.
+ */
 export class ResultBatch {
   private rows: unknown[] = [];
   private cancelledIds: number[] = [];
   private bytes: Uint8Array[] = [];
+  private ringWritten = false;
+
+  constructor(private readonly ring: ResultRing) {}
 
   get empty(): boolean {
-    return this.rows.length === 0 && this.cancelledIds.length === 0;
+    return this.rows.length === 0 && this.cancelledIds.length === 0 && !this.ringWritten;
   }
 
   add(id: number, result: WorkerResult): void {
@@ -195,7 +208,9 @@ export class ResultBatch {
     }
     const headers: string[] = [];
     for (const [name, value] of result.headers) headers.push(name, value);
-    this.rows.push([id, result.status, headers, kind, body, result.logs, result.error?.code ?? null, result.error?.message ?? null]);
+    const row = [id, result.status, headers, kind, body, result.logs, result.error?.code ?? null, result.error?.message ?? null];
+    if (kind !== BODY_BYTES && this.ring.tryWrite(JSON.stringify(row) + ',')) this.ringWritten = true;
+    else this.rows.push(row);
   }
 
   cancelled(id: number): void {
@@ -209,6 +224,7 @@ export class ResultBatch {
     this.rows = [];
     this.cancelledIds = [];
     this.bytes = [];
+    this.ringWritten = false;
     if (bytes.length === 0) return { message: text, transfer: [] };
     return { message: [text, bytes], transfer: bytes.map((b) => b.buffer as ArrayBuffer) };
   }
@@ -220,9 +236,18 @@ export interface ResultBatchContent {
   counters: WorkerCounters;
 }
 
+/** Results read from a result ring (ResultRing.drain text). */
+export function readRingResults(text: string): ResultBatchContent['results'] {
+  return readRows(JSON.parse(`[${text.slice(0, -1)}]`) as unknown[][], []);
+}
+
 export function readResultBatch(msg: ResultMessage): ResultBatchContent {
   const [text, bytes] = typeof msg === 'string' ? [msg, [] as Uint8Array[]] : msg;
   const [rows, cancelled, lateEvents, orphanErrors] = JSON.parse(text) as [unknown[][], number[], number, number];
+  return { results: readRows(rows, bytes), cancelled, counters: { lateEvents, orphanErrors } };
+}
+
+function readRows(rows: unknown[][], bytes: Uint8Array[]): ResultBatchContent['results'] {
   const results: ResultBatchContent['results'] = [];
   for (const row of rows) {
     const [id, status, flatHeaders, kind, body, logs, errorCode, errorMessage] = row as [number, number, string[], number, unknown, string[], string | null, string | null];
@@ -237,7 +262,7 @@ export function readResultBatch(msg: ResultMessage): ResultBatchContent {
     if (errorCode !== null) result.error = { code: errorCode, message: errorMessage ?? '' };
     results.push({ id, result });
   }
-  return { results, cancelled, counters: { lateEvents, orphanErrors } };
+  return results;
 }
 
 function ownedCopy(bytes: Uint8Array): Uint8Array {

@@ -5,21 +5,25 @@ import { ErrorCode, Messages, failedResult } from './errors';
 import { runAs } from './async-tracking';
 import type { FunctionRunner } from './function-runner';
 import { InvocationState } from './invocation-state';
+import type { ResultRing } from './result-ring';
 import { seqBefore, type SharedState } from './shared-state';
 import type { Invocation } from './types';
 import { readInvocationBatch, ResultBatch, type ToWorker, type WorkerCounters, type WorkerResult } from './wire';
 
 export class WorkerLoop {
   private readonly active = new Map<number, InvocationState>();
-  private readonly outbox = new ResultBatch();
+  private readonly outbox: ResultBatch;
   private flushScheduled = false;
   readonly counters: WorkerCounters = { lateEvents: 0, orphanErrors: 0 };
 
   constructor(
     private readonly port: MessagePort,
     private readonly shared: SharedState,
+    ring: ResultRing,
     private readonly runner: FunctionRunner,
-  ) {}
+  ) {
+    this.outbox = new ResultBatch(ring);
+  }
 
   listen(): void {
     this.port.on('message', (msg: ToWorker) => {
@@ -42,13 +46,23 @@ export class WorkerLoop {
     setImmediate(() => this.fail(inv, ErrorCode.FunctionExecutionError, Messages.asyncQueue));
   };
 
+  /**
+   * Starts the invocations of a batch one microtask apart: each one's first continuations run before the next is
+   * taken, so when one loops right after an `await`, the ones behind it are still untaken and the main thread
+   * runs them on another worker instead of losing them with this one.
+   */
   private runBatch(items: unknown[]): void {
-    readInvocationBatch(items, (id, seq, invocation) => {
+    const queue: Array<{ id: number; seq: number; invocation: Invocation }> = [];
+    readInvocationBatch(items, (id, seq, invocation) => queue.push({ id, seq, invocation }));
+    let next = 0;
+    const startNext = (): void => {
+      const item = queue[next++];
       // Taking the dispatch number; if the main thread took it back first, another worker runs it.
-      if (!seqBefore(this.shared.claimUpTo(seq), seq)) return;
-      this.start(id, invocation);
-    });
-    this.shared.setRunning(0);
+      if (seqBefore(this.shared.claimUpTo(item.seq), item.seq)) this.start(item.id, item.invocation);
+      if (next < queue.length) queueMicrotask(startNext);
+      else this.shared.setRunning(0);
+    };
+    if (queue.length > 0) startNext();
   }
 
   private start(id: number, invocation: Invocation): void {

@@ -18,6 +18,7 @@ import { HTTPResponse } from './http-response';
 import { lockdownRealm } from './lockdown';
 import { createProcessStandIn, hardenWorkerProcess } from './process-standin';
 import { Sandbox } from './sandbox';
+import { ResultRing } from './result-ring';
 import { SharedState } from './shared-state';
 import { createFunctionTimers, currentInvocation, installAsyncTracking, promiseOwner } from './async-tracking';
 import { thrownMessage } from './errors';
@@ -104,7 +105,7 @@ function boot(data: WorkerBoot): void {
     dataDir: data.dataDir,
     mongodbUris: data.mongodbUris,
   });
-  loop = new WorkerLoop(data.port, shared, runner);
+  loop = new WorkerLoop(data.port, shared, new ResultRing(data.ring), runner);
   const workerLoop = loop;
   installAsyncTracking({
     isFunctionPromise: (p) => Object.getPrototypeOf(p) === sandbox.realm.promisePrototype,

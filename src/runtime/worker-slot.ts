@@ -2,11 +2,14 @@
 // the invocations it holds, and what is known about it through the shared words (heartbeat, claims).
 import path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { ResultRing } from './result-ring';
 import { nextSeq, seqBefore, SharedState } from './shared-state';
 import type { Invocation, InvocationResult } from './types';
 import { InvocationBatch, isResultMessage, type CancelMessage, type FromWorker, type ResultMessage, type WorkerBoot } from './wire';
 
 const WORKER_FILE = path.join(__dirname, 'worker-main.js');
+/** Shared result ring size per worker: far more than one turn of results; when full, results go by message. */
+const RESULT_RING_BYTES = 1 << 20;
 
 /** An invocation accepted by the pool and not yet answered. */
 export interface Pending {
@@ -34,10 +37,11 @@ export interface SlotEvents {
   diagnostic(line: string): void;
 }
 
-export type SlotBoot = Omit<WorkerBoot, 'shared' | 'port'>;
+export type SlotBoot = Omit<WorkerBoot, 'shared' | 'ring' | 'port'>;
 
 export class WorkerSlot {
   readonly shared = SharedState.create();
+  readonly ring = ResultRing.create(RESULT_RING_BYTES);
   readonly assigned = new Map<number, Pending>();
   state: SlotState = 'starting';
   everReady = false;
@@ -57,7 +61,7 @@ export class WorkerSlot {
   constructor(boot: SlotBoot, maxHeapMb: number, private readonly events: SlotEvents) {
     const channel = new MessageChannel();
     this.port = channel.port1;
-    const workerData: WorkerBoot = { ...boot, shared: this.shared.buffer, port: channel.port2 };
+    const workerData: WorkerBoot = { ...boot, shared: this.shared.buffer, ring: this.ring.buffer, port: channel.port2 };
     this.worker = new Worker(WORKER_FILE, {
       workerData,
       transferList: [channel.port2],

@@ -9,6 +9,8 @@ const functions = {
   quick: `exports = function (req) { return { ok: true }; }`,
   syncLoop: `exports = function () { while (true) {} }`,
   loopAfterAwait: `exports = async function () { await context.functions.execute('tick'); while (true) {} }`,
+  loopAfterAwaitNull: `exports = async function () { await null; while (true) {} }`,
+  quickAsync: `exports = async function () { await null; await Promise.resolve(); return { ok: true }; }`,
   tick: `exports = async function () { await new Promise((r) => setTimeout(r, 1)); return 1; }`,
   executeChain: `exports = async function () { return await context.functions.execute('chainA'); }`,
   chainA: { source: `exports = async function () { return await context.functions.execute('chainB'); }`, private: true },
@@ -19,6 +21,7 @@ const functions = {
   recursion: `exports = function () { const f = (n) => f(n + 1) + 1; return f(0); }`,
   slow: `exports = async function (req) { await new Promise((r) => setTimeout(r, Number(req.query.ms || 150))); return { slept: true }; }`,
   manyPending: `exports = async function () { const ps = []; for (let i = 0; i < 1500; i++) ps.push(new Promise((r) => setTimeout(r, 50))); await Promise.all(ps); return 'finished'; }`,
+  nineHundredTimers: `exports = async function () { const ps = []; for (let i = 0; i < 900; i++) ps.push(new Promise((r) => setTimeout(() => r(i), 20))); return (await Promise.all(ps)).length; }`,
   manySequential: `exports = async function () { let n = 0; for (let i = 0; i < 3000; i++) { n += await Promise.resolve(1); } const all = await Promise.all(Array.from({ length: 900 }, async (_, i) => i)); return n + all.length; }`,
   rejects: `exports = async function () {
     Promise.reject(new Error('nobody handles me'));
@@ -80,6 +83,16 @@ describe('time limit', { timeout: 30_000 }, () => {
     assert.equal(result.error?.code, 'FunctionExecutionError');
     assert.match(result.error?.message ?? '', /call stack/);
     assert.deepEqual(bodyJSON(await pool.invoke(endpoint('quick'))), { ok: true });
+  });
+
+  test('invocations arriving in the same batch as a loop right after `await null` are answered', async () => {
+    for (let round = 0; round < 3; round++) {
+      await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
+      const culprit = pool.invoke(endpoint('loopAfterAwaitNull'));
+      const others = Array.from({ length: 12 }, (_, i) => pool.invoke(endpoint(i % 2 ? 'quick' : 'quickAsync')));
+      for (const r of await Promise.all(others)) assert.deepEqual(bodyJSON(r), { ok: true }, `round ${round}`);
+      assert.equal((await culprit).error?.code, 'ExecutionTimeLimitExceeded');
+    }
   });
 
   test('an invocation waiting forever times out without stopping its worker or its neighbours', async () => {
@@ -233,6 +246,8 @@ describe('async work, rejections and timers', { timeout: 30_000 }, () => {
   test('many awaits in sequence and fewer than 1000 at once are fine', async () => {
     const result = await pool.invoke(call('manySequential'));
     assert.equal(result.error, undefined);
+    const timers = await pool.invoke(endpoint('nineHundredTimers'));
+    assert.equal(bodyJSON(timers), 900, 'a promise waiting on a timer is one piece of work');
   });
 
   test('unhandled rejections and exceptions thrown in timers are logged against the invocation; the worker survives', async () => {
