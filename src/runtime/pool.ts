@@ -307,6 +307,12 @@ export class FunctionPool {
         }
       }
     }
+    for (const slot of this.slots) {
+      if (slot.state === 'ready' && slot.shared.memoryExceeded() !== 0) {
+        slot.markOutOfMemory();
+        this.stopSlot(slot);
+      }
+    }
     const ready = this.slots.filter((s) => s.state === 'ready');
     const blocked = ready.filter((s) => s.heartbeatAge(now) > STEAL_AFTER_MS);
     // A blocked worker cannot post what it finished before blocking: read it from its ring.
@@ -484,7 +490,8 @@ export class FunctionPool {
   private answerStarted(slot: WorkerSlot, cause: ExitCause): void {
     const started = [...slot.assigned.values()].filter((p) => !p.settled);
     slot.assigned.clear();
-    const running = slot.shared.running();
+    const flagged = slot.shared.memoryExceeded();
+    const running = flagged > 0 ? flagged : slot.shared.running();
     const culpritKnown = started.some((p) => p.id === running);
     for (const p of started) {
       let message: string;

@@ -6,6 +6,7 @@ import vm from 'node:vm';
 import type { FunctionDef } from '../app/types';
 import { ErrorCode, InvocationFailure } from './errors';
 import { lockdownRealm } from './lockdown';
+import { SANDBOX_MEMORY_GUARDS_SOURCE } from './memory-guards';
 import { transformEsmImports } from './globals/esm-imports';
 
 export type FunctionFactory = (context: unknown, console: unknown, require: unknown) => unknown;
@@ -74,8 +75,11 @@ export class Sandbox {
   readonly realm: RealmHandles;
   private readonly factories = new Map<string, FunctionFactory | InvocationFailure>();
 
-  /** `globals` become read-only, non-enumerable properties of the sandbox's global object. */
-  constructor(name: string, globals: Record<string, unknown>) {
+  /**
+   * `globals` become read-only, non-enumerable properties of the sandbox's global object; `memoryLimitMb` sizes
+   * the guards against single allocations past the heap cap (memory-guards.ts).
+   */
+  constructor(name: string, globals: Record<string, unknown>, memoryLimitMb: number) {
     // A null-prototype backing object: with `{}`, `globalThis.constructor` would be the worker realm's Object.
     this.context = vm.createContext(Object.create(null) as object, { name, codeGeneration: { strings: true, wasm: false } });
     const sandboxGlobal = vm.runInContext('globalThis', this.context) as object;
@@ -86,6 +90,7 @@ export class Sandbox {
     const hostConstructors: Record<string, unknown> = {};
     for (const ctorName of CROSS_REALM_CONSTRUCTORS) hostConstructors[ctorName] = (globalThis as unknown as Record<string, unknown>)[ctorName];
     (vm.runInContext(CROSS_REALM_INSTANCEOF_SOURCE, this.context) as (ctors: Record<string, unknown>) => void)(hostConstructors);
+    (vm.runInContext(SANDBOX_MEMORY_GUARDS_SOURCE, this.context) as (capMb: number) => void)(memoryLimitMb);
     const lockdown = vm.runInContext(`(${lockdownRealm.toString()})`, this.context) as typeof lockdownRealm;
     lockdown({ neuterFunctionConstructors: false, enableConstructorOverride: false });
     const handles = (vm.runInContext(STANDARD_GLOBALS_SOURCE, this.context) as () => { Promise: PromiseConstructor; Error: ErrorConstructor; TypeError: TypeErrorConstructor })();

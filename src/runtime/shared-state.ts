@@ -7,12 +7,15 @@
 // - running word: the invocation id whose code the worker is executing right now (0 = none). Read after a
 //   worker died of heap exhaustion to name the invocation that was allocating.
 // - heartbeat: Date.now() written by the worker every few ms; a stale value means its event loop is blocked.
+// - memory word: set by the worker (to the running invocation's id) when memory outside the JavaScript heap
+//   went past the cap; the pool then stops the worker as if its heap were exhausted.
 
 const CLAIM = 0;
 const RUNNING = 1;
+const MEMORY = 4; // Int32 index: byte offset 16
 const HEARTBEAT_F64 = 1; // Float64 index: byte offset 8
 
-export const SHARED_STATE_BYTES = 16;
+export const SHARED_STATE_BYTES = 24;
 
 /**
  * Dispatch numbers are int32 and wrap around (a busy worker passes 2^31 in hours), so they are compared
@@ -31,7 +34,7 @@ export class SharedState {
   private readonly clock: Float64Array;
 
   constructor(readonly buffer: SharedArrayBuffer) {
-    this.words = new Int32Array(buffer, 0, 2);
+    this.words = new Int32Array(buffer, 0, 6);
     this.clock = new Float64Array(buffer, 0, 2);
   }
 
@@ -63,6 +66,15 @@ export class SharedState {
 
   running(): number {
     return Atomics.load(this.words, RUNNING);
+  }
+
+  flagMemoryExceeded(invocationId: number): void {
+    Atomics.store(this.words, MEMORY, invocationId === 0 ? -1 : invocationId);
+  }
+
+  /** 0 = no; -1 = yes, with no invocation running; else the id of the invocation that was running. */
+  memoryExceeded(): number {
+    return Atomics.load(this.words, MEMORY);
   }
 
   beat(now: number): void {

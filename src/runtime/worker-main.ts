@@ -16,6 +16,7 @@ import { freezeExposed } from './freeze';
 import { FunctionRunner } from './function-runner';
 import { HTTPResponse } from './http-response';
 import { lockdownRealm } from './lockdown';
+import { MemoryGuard } from './memory-guards';
 import { createProcessStandIn, hardenWorkerProcess } from './process-standin';
 import { Sandbox } from './sandbox';
 import { ResultRing } from './result-ring';
@@ -27,6 +28,7 @@ import type { FromWorker, WorkerBoot } from './wire';
 import { WorkerLoop } from './worker-loop';
 
 const HEARTBEAT_MS = 10;
+const MEMORY_CHECK_EVERY_BEATS = 10;
 
 function preloadNativeModules(): void {
   // The embedded store's driver is a native addon; load it before dlopen is refused. Absent is fine.
@@ -45,8 +47,14 @@ function describe(err: unknown): string {
 
 function boot(data: WorkerBoot): void {
   const shared = new SharedState(data.shared);
+  const memory = new MemoryGuard(data.maxHeapMb);
+  let beats = 0;
   shared.beat(Date.now());
-  setInterval(() => shared.beat(Date.now()), HEARTBEAT_MS);
+  setInterval(() => {
+    shared.beat(Date.now());
+    // Memory outside the heap (typed arrays, ArrayBuffers) past the cap: let the pool stop this worker.
+    if (++beats % MEMORY_CHECK_EVERY_BEATS === 0 && memory.externalOverCap()) shared.flagMemoryExceeded(shared.running());
+  }, HEARTBEAT_MS);
 
   preloadNativeModules();
   let loop: WorkerLoop | undefined;
@@ -88,13 +96,14 @@ function boot(data: WorkerBoot): void {
     queueMicrotask: timers.queueMicrotask,
     process: createProcessStandIn({ env: {}, cwd: data.app.dir, timers, write: currentLog }),
   };
+  memory.guardBuffer(Buffer);
   for (const value of Object.values(nodeGlobals)) freezeExposed(value);
   const globals = { ...appServicesGlobals, ...nodeGlobals };
 
   hardenWorkerProcess();
   if (data.freezeIntrinsics) lockdownRealm({ neuterFunctionConstructors: true, enableConstructorOverride: true });
 
-  const sandbox = new Sandbox(`atrium app ${data.app.appId}`, globals);
+  const sandbox = new Sandbox(`atrium app ${data.app.appId}`, globals, data.maxHeapMb);
   const binaryClass = typeof bsonGlobal.Binary === 'function' ? (bsonGlobal.Binary as typeof BsonBinary) : BsonBinary;
   const runner = new FunctionRunner({
     app: data.app,

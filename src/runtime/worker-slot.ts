@@ -179,6 +179,11 @@ export class WorkerSlot {
     return !seqBefore(this.shared.claimed(), p.seq);
   }
 
+  /** The worker went past its memory cap outside the heap: its exit counts as heap exhaustion. */
+  markOutOfMemory(): void {
+    this.outOfMemory = true;
+  }
+
   stop(): Promise<number> {
     this.stopRequested = true;
     if (this.state !== 'dead') this.state = 'stopping';

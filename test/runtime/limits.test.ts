@@ -200,6 +200,46 @@ describe('memory limit', { timeout: 30_000 }, () => {
   });
 });
 
+describe('allocations the heap cap does not stop', { timeout: 30_000 }, () => {
+  let pool: FunctionPool;
+  before(async () => {
+    pool = await startPool(
+      makeApp({
+        ...functions,
+        buffers: `exports = async function () { await null; const kept = []; for (let i = 0; i < 8; i++) kept.push(Buffer.alloc(16 * 1024 * 1024, 1)); return kept.length; }`,
+        someBuffers: `exports = function () { const kept = []; for (let i = 0; i < 4; i++) kept.push(Buffer.alloc(8 * 1024 * 1024, 1)); return kept.length; }`,
+        bigArray: `exports = async function () { await null; return new Array(2 ** 28).fill({}).length; }`,
+        bigMap: `exports = async function () { await null; const m = new Map(); for (let i = 0; ; i++) m.set(i, i); }`,
+        typedArrays: `exports = async function () { const kept = []; for (let i = 0; i < 8; i++) { kept.push(new Uint8Array(16 * 1024 * 1024)); await new Promise((r) => setTimeout(r, 40)); } await new Promise((r) => setTimeout(r, 2000)); return kept.length; }`,
+      }),
+      { workers: 2, functionTimeoutMs: 10000, maxHeapMb: 64 },
+    );
+  });
+  after(() => pool.close());
+
+  for (const name of ['buffers', 'bigArray', 'bigMap']) {
+    test(`${name}: refused with the memory-limit error; the worker lives on`, async () => {
+      await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
+      const restarts = pool.stats().restarts;
+      const culprit = pool.invoke(endpoint(name));
+      await succeedWhile(pool, culprit);
+      assert.deepEqual((await culprit).error, { code: 'FunctionExecutionError', message: 'memory limit of 64 MB exceeded' });
+      assert.equal(pool.stats().restarts, restarts);
+    });
+  }
+
+  test('Buffers under the cap are fine', async () => {
+    assert.equal(bodyJSON(await pool.invoke(endpoint('someBuffers'))), 4);
+  });
+
+  test('typed arrays past the cap stop the worker with the memory-limit error', async () => {
+    await waitUntil(() => pool.stats().workers === 2, 'both workers are up');
+    const culprit = pool.invoke(endpoint('typedArrays'));
+    await succeedWhile(pool, culprit);
+    assert.deepEqual((await culprit).error, { code: 'FunctionExecutionError', message: 'memory limit of 64 MB exceeded' });
+  });
+});
+
 describe('worker crash', { timeout: 30_000 }, () => {
   test('started invocations of a dead worker fail, unstarted ones run elsewhere, the worker is replaced', async () => {
     const pool = await startPool(makeApp(functions), { workers: 2, functionTimeoutMs: 3000 });
