@@ -106,7 +106,6 @@ describe('time limit (§13, --function-timeout-ms)', () => {
 describe('time limit, requests arriving together', () => {
   test(
     'requests that arrive together with a loop after `await null` are answered',
-    { todo: 'BUG: innocent invocations batched onto the same worker as the looping one answer ExecutionTimeLimitExceeded' },
     async () => {
       // A server of its own: more requests at once than --max-concurrency 5 allows.
       const own = await startAtrium(appCopy, { args: ['--function-timeout-ms', '1500', '--workers', '2'] });
@@ -134,7 +133,6 @@ describe('async work limit (§13)', () => {
 
   test(
     'fewer than 1000 pending timers at once are allowed',
-    { todo: 'the runtime counts each pending promise AND each timer, so 900 `new Promise(r => setTimeout(r, 20))` count 1800' },
     async () => {
       const r = await call('/fan-out-small');
       assert.equal(r.status, 200, r.text);
@@ -229,7 +227,8 @@ describe('concurrency (§13, --max-concurrency)', () => {
 // (V8's fatal out-of-memory in a worker thread aborts the process), or is not counted at all.
 describe('memory bombs outside the JavaScript heap cap (2 GB allocations)', () => {
   async function onOwnServer(route: string, extraMs: number): Promise<{ answer: Answer | Error; statuses: number[]; alive: boolean }> {
-    const own = await startAtrium(appCopy, { args: ['--function-timeout-ms', '20000', '--max-heap-mb', '128', '--workers', '2'] });
+    // Without the supervisor, so that a process abort shows up as a dead server instead of a restart.
+    const own = await startAtrium(appCopy, { args: ['--function-timeout-ms', '20000', '--max-heap-mb', '128', '--workers', '2', '--no-supervisor'] });
     try {
       const culprit = callOn(own, route);
       const statuses = await servedWhile(own, culprit, extraMs);
@@ -249,7 +248,6 @@ describe('memory bombs outside the JavaScript heap cap (2 GB allocations)', () =
 
   test(
     'new Array(2 ** 28).fill({}) fails alone and the server lives on',
-    { todo: 'BUG: the worker runs on inside the C++ fill after the deadline, then V8 aborts the whole process (FATAL ERROR: ... JavaScript heap out of memory)' },
     async () => {
       const { answer, statuses, alive } = await onOwnServer('/big-array', 8000);
       assert.ok(alive, 'the server process is still running');
@@ -260,7 +258,6 @@ describe('memory bombs outside the JavaScript heap cap (2 GB allocations)', () =
 
   test(
     'a Map growing past the cap fails alone and the server lives on',
-    { todo: 'BUG: the Map rehash asks V8 for one allocation past the cap and V8 aborts the whole process' },
     async () => {
       const { answer, statuses, alive } = await onOwnServer('/map-growth', 3000);
       assert.ok(alive, 'the server process is still running');
@@ -271,9 +268,8 @@ describe('memory bombs outside the JavaScript heap cap (2 GB allocations)', () =
 
   test(
     '2 GB of Buffers fails with the memory-limit error',
-    { todo: 'GAP: Buffer/ArrayBuffer memory is outside the V8 heap and --max-heap-mb does not count it; the function succeeds' },
     async () => {
-      const { answer, statuses, alive } = await onOwnServer('/big-buffers', 0);
+      const { answer, statuses, alive } = await onOwnServer('/big-buffers', 300);
       assert.ok(alive);
       assertAllServed(statuses);
       assertMemoryLimitError(answer);
