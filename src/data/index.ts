@@ -14,6 +14,7 @@ export { checkMongoConnection, describeUri } from './mongodb';
 export { EmbeddedDataSource } from './embedded';
 export type { ExplainResult } from './embedded';
 export { BulkWriteError, DataError } from './errors';
+export { RuleDeniedError } from './rules';
 export { MAX_QUERY_RESULT } from './types';
 export type { DataSource, Document, IndexInfo, IndexSpec, Namespace, SourceSession } from './types';
 export { ensureConfiguredIndexes, readConfiguredIndexes } from './configured-indexes';
@@ -31,6 +32,10 @@ export interface ServiceClientOptions {
   mongodbUri?: string;
   /** Who is calling: rules and schemas apply when runAsSystem is false. */
   identity: ExecutionIdentity;
+  /** Builds the invocation's §6.2 context.request, for %%request in rules; called only when a rule reads it. */
+  request?: () => unknown;
+  /** Runs an app function as system, for `%function` in rules and schema `validate`. */
+  callFunction?: (name: string, args: unknown[]) => Promise<unknown>;
 }
 
 /** Service types that are MongoDB clusters (legacy exports say "mongodb"). */
@@ -82,7 +87,9 @@ export function createServiceClient(opts: ServiceClientOptions): MongoServiceCli
   if (kind === undefined) return undefined;
   if (kind === 'federation') return federationClient(opts.serviceName);
   const source = openDataSource(opts.serviceName, opts.dataDir, opts.mongodbUri);
-  return new MongoServiceClient(wrapWithRules(source, opts.app, opts.serviceName, opts.identity), opts.identity.runAsSystem);
+  if (opts.identity.runAsSystem) return new MongoServiceClient(source, true);
+  const ruled = wrapWithRules(source, opts.app, opts.serviceName, opts.identity, { getRequest: opts.request, callFunction: opts.callFunction });
+  return new MongoServiceClient(ruled, false);
 }
 
 /** Every document of a collection in stored (typed) shape, in batches, without the query result limit (export). */

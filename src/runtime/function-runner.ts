@@ -3,7 +3,7 @@
 // invocation's deadline, which the pool keeps).
 import { EJSON } from 'bson';
 import type { AppDefinition, FunctionDef } from '../app/types';
-import { createServiceClient } from '../data';
+import { createServiceClient, RuleDeniedError, type ServiceClientOptions } from '../data';
 import { createFunctionConsole, type FunctionConsole } from './console-capture';
 import { createFunctionContext, systemUser, type FunctionContext, type SharedContextParts } from './context-object';
 import { encodeEJSON } from './encode';
@@ -11,9 +11,9 @@ import { endpointResult } from './endpoint-result';
 import { ErrorCode, InvocationFailure, Messages, failedResult, thrownMessage } from './errors';
 import { HTTPResponse } from './http-response';
 import type { InvocationState } from './invocation-state';
-import { buildContextRequest, buildEndpointRequest, type BinaryFactory } from './request-object';
+import { buildContextRequest, buildEndpointRequest, type BinaryFactory, type ContextRequest } from './request-object';
 import type { FunctionFactory, Sandbox } from './sandbox';
-import type { EndpointInvocation, FunctionInvocation, Invocation } from './types';
+import type { EndpointInvocation, ExecutionIdentity, FunctionInvocation, Invocation, UserInfo } from './types';
 import type { WorkerResult } from './wire';
 
 const MAX_INLINE_SOURCES = 500;
@@ -125,16 +125,37 @@ export class FunctionRunner {
     const console = createFunctionConsole((line) => inv.log(line));
     const incoming = invocation.request;
     // Built on first use: most functions never read context.request.
-    const request =
+    const build =
       incoming === undefined
         ? undefined
         : invocation.kind === 'endpoint'
           ? () => buildContextRequest(incoming, { webhookUrl: invocation.route, httpMethod: incoming.method, ...this.serviceAndAction(invocation) })
           : () => buildContextRequest(incoming, {});
+    const user = invocation.user ?? systemUser();
+    if (identity.runAsSystem) return this.makeCall(inv, console, identity, user, build, undefined);
+    // Application users: rules may read %%request (the same object context.request gives) and call %function.
+    let built: ContextRequest | undefined;
+    const request = build && ((): ContextRequest => (built ??= build()));
+    let systemCall: Call | undefined;
+    const callFunction = (name: string, args: unknown[]): Promise<unknown> => {
+      systemCall ??= this.makeCall(inv, console, { user: invocation.user, runAsSystem: true }, user, request, undefined);
+      return this.callAsSystem(systemCall, name, args);
+    };
+    return this.makeCall(inv, console, identity, user, request, { request, callFunction });
+  }
+
+  private makeCall(
+    inv: InvocationState,
+    console: FunctionConsole,
+    identity: ExecutionIdentity,
+    user: UserInfo,
+    request: (() => ContextRequest) | undefined,
+    rules: Pick<ServiceClientOptions, 'request' | 'callFunction'> | undefined,
+  ): Call {
     const call: Call = { inv, console, context: undefined as unknown as FunctionContext };
     call.context = createFunctionContext(this.deps.shared, {
       identity,
-      user: invocation.user ?? systemUser(),
+      user,
       request,
       execute: (name, args) => this.execute(call, name, args),
       getService: (name) => {
@@ -145,10 +166,20 @@ export class FunctionRunner {
           dataDir: this.deps.dataDir,
           mongodbUri: this.deps.mongodbUris[name],
           identity,
+          request: rules?.request,
+          callFunction: rules?.callFunction,
         });
       },
     });
     return call;
+  }
+
+  /** `%function` in rules: the named function (private ones too) in this worker, as system; its result awaited. */
+  private async callAsSystem(call: Call, name: string, args: unknown[]): Promise<unknown> {
+    if (call.inv.ended) throw new Error(`%function ("${name}") called after the invocation ended`);
+    const def = lookup(this.deps.app, name);
+    if (!def) throw new Error(Messages.functionNotFound(name));
+    return settle(this.entryPoint(def, call)(...args));
   }
 
   private serviceAndAction(invocation: EndpointInvocation): { service?: string; action: string } {
@@ -183,6 +214,8 @@ function lookup(app: AppDefinition, name: string): FunctionDef | undefined {
 }
 
 function failure(inv: InvocationState, err: unknown): WorkerResult {
+  // Which rule refused a data operation goes to the log record only; the client sees App Services' message.
+  if (err instanceof RuleDeniedError) inv.log(`rule: ${err.ruleDetail}`);
   if (err instanceof InvocationFailure) return failedResult({ code: err.code, message: err.message }, inv.logs.lines());
   return failedResult({ code: ErrorCode.FunctionExecutionError, message: thrownMessage(err) }, inv.logs.lines());
 }

@@ -39,7 +39,7 @@ describe('atrium rules check', () => {
   test('a clean app exits 0', () => {
     const r = rulesCommand(['check', path.join(FIXTURES, 'rules-app')]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /1 data source\(s\), 3 rule file\(s\), 5 role\(s\), 1 filter\(s\), 2 schema\(s\): 0 error\(s\)/);
+    assert.match(r.stdout, /1 data source\(s\), 6 rule file\(s\), 10 role\(s\), 1 filter\(s\), 2 schema\(s\): 0 error\(s\)/);
   });
 
   test('usage errors', () => {

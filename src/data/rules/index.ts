@@ -21,6 +21,8 @@ export { RulesDataSource } from './rules-source';
 export interface RulesCallerExtras {
   /** §6.2 context.request of the invocation, for %%request. */
   request?: unknown;
+  /** Builds context.request on first %%request read (the runtime builds it lazily); wins over `request`. */
+  getRequest?: () => unknown;
   /** Runs an app function (as system) for `%function` in rules and schema `validate`. */
   callFunction?: (name: string, args: unknown[]) => Promise<unknown>;
 }
@@ -35,6 +37,7 @@ export function wrapWithRules(source: DataSource, app: AppDefinition, serviceNam
   const ctx = new RuleContext({
     user: identity.user,
     request: extras.request,
+    getRequest: extras.getRequest,
     values: app.values,
     environment: app.environment,
     callFunction: extras.callFunction,

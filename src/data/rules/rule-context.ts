@@ -11,6 +11,8 @@ export interface CallerInfo {
   user: unknown;
   /** §6.2 context.request, when the invocation came from a request. */
   request?: unknown;
+  /** Builds §6.2 context.request; called at most once, when an expression first reads %%request (wins over `request`). */
+  getRequest?: () => unknown;
   values: Record<string, unknown>;
   environment: unknown;
   /** Runs an app function for `%function` (App Services runs it as system). */
@@ -45,6 +47,12 @@ export class RuleContext {
       defaultTarget: 'root',
       callFunction: caller.callFunction,
     };
+    const build = caller.getRequest;
+    if (build) {
+      // Most rules never read %%request: the request object is only built when one does.
+      let built: { value: unknown } | undefined;
+      Object.defineProperty(this.base, 'request', { enumerable: true, get: () => (built ??= { value: build() }).value });
+    }
   }
 
   /** The expression's result for this caller (and document, when it looks at one). */
@@ -58,8 +66,17 @@ export class RuleContext {
       return result;
     }
     if (expr.fast) return expr.fast(scope?.root, this.base.user);
-    const ctx: ExpressionContext = scope ? { ...this.base, root: scope.root, prevRoot: scope.prevRoot, this: scope.this, prev: scope.prev } : this.base;
-    return this.run(expr, ctx);
+    return this.run(expr, scope ? this.scoped(scope) : this.base);
+  }
+
+  /** The base context plus one document's expansions; inherits the rest (a spread would build a lazy %%request). */
+  private scoped(scope: DocumentScope): ExpressionContext {
+    const ctx = Object.create(this.base) as ExpressionContext;
+    ctx.root = scope.root;
+    ctx.prevRoot = scope.prevRoot;
+    ctx.this = scope.this;
+    ctx.prev = scope.prev;
+    return ctx;
   }
 
   private run(expr: CompiledExpr, ctx: ExpressionContext): MaybePromise<boolean> {
