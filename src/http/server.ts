@@ -71,11 +71,13 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
 
   const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     active++;
-    res.on('close', () => {
+    // Counted until the pipeline has answered (cheaper than a 'close' listener per response).
+    const done = (): void => {
       active--;
       if (closing && active === 0 && drained) drained();
-    });
-    handle(req, res).catch((err: unknown) => {
+    };
+    handle(req, res).then(done, (err: unknown) => {
+      done();
       // A bug of ours, never of the user's function: answer 500 and keep serving.
       const msg = err instanceof Error ? err.message : String(err);
       process.stderr.write(`atrium: internal error while handling ${req.method} ${req.url}: ${msg}\n`);
