@@ -45,6 +45,8 @@ export interface PoolOptions extends RuntimeOptions {
 
 export interface PoolStats {
   workers: number;
+  /** Invocations the deadline queue still holds (answered ones are dropped as they settle). */
+  trackedDeadlines: number;
   /** Workers replaced after a crash, heap exhaustion or a deadline. */
   restarts: number;
   timeouts: number;
@@ -66,6 +68,8 @@ export class FunctionPool {
   /** Unsettled invocations in deadline order (the timeout is the same for all, so arrival order). */
   private deadlines: Pending[] = [];
   private deadlineHead = 0;
+  /** Settled invocations still in `deadlines` behind an unsettled head (see forgetSettledDeadlines). */
+  private settledBehindHead = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private flushScheduled = false;
@@ -144,6 +148,7 @@ export class FunctionPool {
     }
     return {
       workers: this.slots.filter((s) => s.state === 'ready').length,
+      trackedDeadlines: this.deadlines.length - this.deadlineHead,
       restarts: this.totals.restarts,
       timeouts: this.totals.timeouts,
       lateEvents,
@@ -238,6 +243,7 @@ export class FunctionPool {
     if (p.settled) return;
     p.settled = true;
     this.pending.delete(p.id);
+    this.forgetSettledDeadlines();
     p.resolve(result);
     if (this.pending.size === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
@@ -247,6 +253,28 @@ export class FunctionPool {
   }
 
   // ---- deadlines ----
+
+  /**
+   * Drops settled invocations from the deadline queue as they settle. The deadline timer only looks at the queue
+   * when the oldest deadline is due (300 s by default), so without this every answered invocation (its request,
+   * and the HTTP objects its promise holds) stayed in memory for the whole time limit.
+   */
+  private forgetSettledDeadlines(): void {
+    const queue = this.deadlines;
+    while (this.deadlineHead < queue.length && queue[this.deadlineHead].settled) this.deadlineHead++;
+    if (this.deadlineHead === queue.length) {
+      queue.length = 0;
+      this.deadlineHead = 0;
+      this.settledBehindHead = 0;
+      return;
+    }
+    // A slow invocation at the head keeps later, already settled ones queued: compact once they are the majority.
+    if (++this.settledBehindHead > 1024 && this.settledBehindHead * 2 > queue.length - this.deadlineHead) {
+      this.deadlines = queue.slice(this.deadlineHead).filter((q) => !q.settled);
+      this.deadlineHead = 0;
+      this.settledBehindHead = 0;
+    }
+  }
 
   private armDeadlineTimer(): void {
     if (this.deadlineTimer !== null || this.deadlineHead >= this.deadlines.length) return;
@@ -267,6 +295,7 @@ export class FunctionPool {
     if (this.deadlineHead > 1024 && this.deadlineHead * 2 > this.deadlines.length) {
       this.deadlines = this.deadlines.slice(this.deadlineHead);
       this.deadlineHead = 0;
+      this.settledBehindHead = 0;
     }
     this.armDeadlineTimer();
   }
