@@ -160,7 +160,10 @@ describe('data through real endpoints', () => {
     const [a, b] = await Promise.all([start(dir), start(dir)]);
     await Promise.all(
       [a, b].map(async (s, k) => {
-        for (let i = 0; i < 50; i++) assert.equal((await insert(s, { seq: k * 1000 + i })).status, 200);
+        for (let i = 0; i < 50; i++) {
+          const r = await insert(s, { seq: k * 1000 + i });
+          assert.equal(r.status, 200, await r.text());
+        }
       }),
     );
     assert.equal(await count(a), 100);

@@ -80,6 +80,20 @@ export function dataSourceFile(dataDir: string, serviceName: string): string {
   return path.join(dataDir, 'data', `${safe || '%'}.sqlite`);
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function retryWhileBusy<T>(fn: () => T): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt >= 100 || typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) throw err;
+      Atomics.wait(pause, 0, 0, 20); // a short synchronous pause; the store's API is synchronous underneath
+    }
+  }
+}
+
 export function openSqliteFile(file: string): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: Db;
@@ -90,17 +104,23 @@ export function openSqliteFile(file: string): Db {
     throw new DataError(8000, 'AtriumStoreError', `cannot open the embedded store ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
   try {
-    db.pragma('journal_mode = WAL');
+    // Two processes opening a new file at once can meet SQLITE_BUSY here, where SQLite does not always call the
+    // busy handler (switching the journal mode takes an exclusive lock): retry for a while before giving up.
+    retryWhileBusy(() => db.pragma('journal_mode = WAL'));
     db.pragma(`synchronous = ${synchronousMode()}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > FORMAT_VERSION) {
       throw new DataError(8000, 'AtriumStoreError', `${file} was written by a newer Atrium (format ${version}; this one reads format ${FORMAT_VERSION})`);
     }
     if (version < FORMAT_VERSION) {
-      db.transaction(() => {
-        db.exec(SCHEMA);
-        db.pragma(`user_version = ${FORMAT_VERSION}`);
-      }).immediate();
+      retryWhileBusy(() =>
+        db
+          .transaction(() => {
+            db.exec(SCHEMA);
+            db.pragma(`user_version = ${FORMAT_VERSION}`);
+          })
+          .immediate(),
+      );
     }
   } catch (err) {
     db.close();
