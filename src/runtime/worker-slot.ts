@@ -39,6 +39,18 @@ export interface SlotEvents {
 
 export type SlotBoot = Omit<WorkerBoot, 'shared' | 'ring' | 'port'>;
 
+/** Settings the data layer reads inside workers (documented in docs/configuration.md); never secrets. */
+const DATA_LAYER_SETTINGS = ['ATRIUM_DATA_SYNC', 'ATRIUM_MONGODB_TIMEOUT_MS'];
+
+function dataLayerSettings(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of DATA_LAYER_SETTINGS) {
+    const v = process.env[name];
+    if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
 export class WorkerSlot {
   readonly shared = SharedState.create();
   readonly ring = ResultRing.create(RESULT_RING_BYTES);
@@ -66,8 +78,9 @@ export class WorkerSlot {
       workerData,
       transferList: [channel.port2],
       resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
-      // The server's environment never reaches function code, even through the real `process`.
-      env: {},
+      // The server's environment never reaches function code, even through the real `process`; only the data
+      // layer's own, non-secret settings are passed on.
+      env: dataLayerSettings(),
       stdout: true,
       stderr: true,
       name: 'atrium-function-worker',

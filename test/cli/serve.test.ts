@@ -44,7 +44,9 @@ test('SIGTERM finishes in-flight requests, then exits 0', async () => {
 test('a MongoDB data source that cannot be reached is reported at start and fails requests clearly, never hangs', async () => {
   const demo = path.join(REPO_ROOT, 'examples', 'demo-app');
   const srv = await startAtrium(demo, {
-    args: ['--secrets', path.join(demo, 'secrets.example.json'), '--mongodb-uri', 'mongodb-atlas=mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500'],
+    args: ['--secrets', path.join(demo, 'secrets.example.json'), '--mongodb-uri', 'mongodb-atlas=mongodb://127.0.0.1:1/'],
+    // The data layer's own setting must reach the worker threads, whose environment is otherwise empty.
+    env: { ATRIUM_MONGODB_TIMEOUT_MS: '400' },
   });
   try {
     assert.match(srv.stderr(), /error: data source "mongodb-atlas": /);
@@ -54,6 +56,7 @@ test('a MongoDB data source that cannot be reached is reported at start and fail
     const body = (await r.json()) as { error: string; error_code: string };
     assert.equal(body.error_code, 'FunctionExecutionError');
     assert.match(body.error, /mongodb-atlas/);
+    assert.match(body.error, /gave up after 400 ms/);
     assert.ok(Date.now() - t0 < 15_000);
     // The rest of the app is still served.
     assert.equal((await fetch(`${srv.endpointBase}/hello`)).status, 200);
