@@ -1,6 +1,6 @@
 // `atrium apikeys ...`: manage server API keys in the platform store under --data-dir (no server needed).
 import { AuthError } from '../auth';
-import { flag, parseArgs, UsageError } from './args';
+import { UsageError, flag, parseArgs, subcommandHelp } from './args';
 import { openAdmin } from './users';
 
 export const APIKEYS_HELP = `Usage: atrium apikeys <command> <appDir> [options]
@@ -21,10 +21,8 @@ const FLAGS = { known: ['data-dir', 'name'], booleans: ['json'] };
 
 export async function runApiKeysCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(APIKEYS_HELP);
-    return sub ? 0 : 2;
-  }
+  const helped = subcommandHelp(sub, APIKEYS_HELP);
+  if (helped !== null) return helped;
   const args = parseArgs(rest, FLAGS);
   if (args.flags.has('help')) {
     process.stdout.write(APIKEYS_HELP);

@@ -66,3 +66,13 @@ export function intFlag(args: ParsedArgs, name: string, fallback: number, min = 
   if (!Number.isInteger(n) || n < min) throw new UsageError(`option --${name} must be an integer >= ${min} (got "${v}")`);
   return n;
 }
+
+/**
+ * For commands with subcommands (`atrium users ...`): with no subcommand, or `--help`/`-h`/`help` in its place,
+ * prints the help and returns the exit code (0 when asked, 2 when the subcommand is missing); otherwise null.
+ */
+export function subcommandHelp(sub: string | undefined, help: string): number | null {
+  if (sub && sub !== '--help' && sub !== '-h' && sub !== 'help') return null;
+  process.stdout.write(help);
+  return sub ? 0 : 2;
+}

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { loadApp } from '../app';
 import { checkAppRules } from '../data/rules';
 import type { RuleProblem } from '../data/rules';
-import { parseArgs, UsageError } from './args';
+import { UsageError, parseArgs, subcommandHelp } from './args';
 
 export const RULES_HELP = `Usage: atrium rules check <appDir> [--json]
 
@@ -22,10 +22,8 @@ function format(p: RuleProblem): string {
 
 export async function runRulesCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(RULES_HELP);
-    return sub ? 0 : 2;
-  }
+  const helped = subcommandHelp(sub, RULES_HELP);
+  if (helped !== null) return helped;
   if (sub !== 'check') throw new UsageError(`unknown rules command "${sub}" (try: atrium rules check <appDir>)`);
   const args = parseArgs(rest, { known: [], booleans: ['json'] });
   if (args.flags.has('help')) {

@@ -4,7 +4,7 @@ import { loadApp } from '../app';
 import type { AppDefinition } from '../app';
 import { AuthAdmin, AuthError } from '../auth';
 import type { UserSummary } from '../auth';
-import { flag, parseArgs, UsageError } from './args';
+import { UsageError, flag, parseArgs, subcommandHelp } from './args';
 import type { ParsedArgs } from './args';
 
 export const USERS_HELP = `Usage: atrium users <command> <appDir> [options]
@@ -53,10 +53,8 @@ function describeUser(s: UserSummary): string {
 
 export async function runUsersCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(USERS_HELP);
-    return sub ? 0 : 2;
-  }
+  const helped = subcommandHelp(sub, USERS_HELP);
+  if (helped !== null) return helped;
   const args = parseArgs(rest, FLAGS);
   if (args.flags.has('help')) {
     process.stdout.write(USERS_HELP);
