@@ -18,7 +18,7 @@ export interface ClientApiResponse {
   /** JSON-encoded by the HTTP layer; null = no body. */
   body: unknown;
   /** Pre-encoded body (canonical EJSON of a function's result); wins over `body`. */
-  rawBody?: Uint8Array;
+  rawBody?: Uint8Array | string;
 }
 
 export const CLIENT_API_PREFIX = '/api/client/v2.0';
@@ -271,7 +271,7 @@ export class ClientApi {
       request: req,
     });
     if (result.error) throw new AuthError(result.error.code === 'FunctionNotFound' ? 404 : 400, result.error.code, result.error.message);
-    return { status: 200, headers: [['Content-Type', 'application/json']], body: null, rawBody: result.body ?? new TextEncoder().encode('null') };
+    return { status: 200, headers: [['Content-Type', 'application/json']], body: null, rawBody: result.body ?? 'null' };
   }
 
   /** CORS headers for a request with an Origin, or 'refused' when the app's allowed_request_origins excludes it. */

@@ -40,7 +40,8 @@ export async function callFunction(run: RunFunction, spec: CallSpec, failStatus 
 }
 
 export function decodeResult(result: InvocationResult): unknown {
-  if (!result.body || result.body.length === 0) return undefined;
-  const text = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength).toString('utf8');
+  const body = result.body;
+  if (!body || body.length === 0) return undefined;
+  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   return EJSON.parse(text, { relaxed: true });
 }

@@ -7,7 +7,7 @@ import { openSqlitePlatformStore } from '../platform/store-sqlite';
 import type { ExecutionIdentity, IncomingRequestData } from '../runtime/types';
 import type { ClientApiResponse } from './client-api';
 import { ClientApi } from './client-api';
-import { EndpointIdentityResolver } from './endpoint-identity';
+import { EndpointIdentityResolver, SYSTEM_IDENTITY } from './endpoint-identity';
 import { AuthError } from './errors';
 import type { RunFunction } from './functions';
 import { ProviderSet } from './providers';
@@ -49,6 +49,8 @@ export interface AuthOptions {
 export type AuthOutcome =
   | { ok: true; identity: ExecutionIdentity }
   | { ok: false; status: number; code: string; message: string; headers?: Array<[string, string]> };
+
+const SYSTEM_OUTCOME: AuthOutcome = Object.freeze({ ok: true, identity: SYSTEM_IDENTITY });
 
 interface Parts {
   store: PlatformStore;
@@ -110,8 +112,13 @@ export class AuthService {
     return this.parts;
   }
 
-  /** §9.1/§9.2 */
-  async resolveEndpointIdentity(fn: FunctionDef, endpoint: EndpointDef, req: IncomingRequestData): Promise<AuthOutcome> {
+  /** §9.1/§9.2; a run-as-system function is answered synchronously (no lookup, no promise). */
+  resolveEndpointIdentity(fn: FunctionDef, endpoint: EndpointDef, req: IncomingRequestData): AuthOutcome | Promise<AuthOutcome> {
+    if (fn.runAsSystem) return SYSTEM_OUTCOME;
+    return this.resolveUser(fn, endpoint, req);
+  }
+
+  private async resolveUser(fn: FunctionDef, endpoint: EndpointDef, req: IncomingRequestData): Promise<AuthOutcome> {
     try {
       return { ok: true, identity: await this.p.resolver.resolve(fn, endpoint, req) };
     } catch (err) {

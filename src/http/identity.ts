@@ -13,16 +13,18 @@ export interface ClientApiResponse {
   headers: Array<[string, string]>;
   body: unknown;
   /** Pre-encoded body (e.g. canonical EJSON of a function result); wins over `body`. */
-  rawBody?: Uint8Array;
+  rawBody?: Uint8Array | string;
 }
 
 export interface EndpointAuth {
-  resolveEndpointIdentity(fn: FunctionDef, endpoint: EndpointDef, req: IncomingRequestData): Promise<AuthOutcome>;
+  /** May answer synchronously (run-as-system functions need no lookup): the HTTP thread saves a promise turn. */
+  resolveEndpointIdentity(fn: FunctionDef, endpoint: EndpointDef, req: IncomingRequestData): AuthOutcome | Promise<AuthOutcome>;
   checkCanEvaluate(fn: FunctionDef, identity: ExecutionIdentity, req: IncomingRequestData): Promise<AuthOutcome>;
   handleClientApi(method: string, path: string, req: IncomingRequestData): Promise<ClientApiResponse | null>;
 }
 
 const SYSTEM: ExecutionIdentity = Object.freeze({ user: null, runAsSystem: true });
+const SYSTEM_OUTCOME: AuthOutcome = Object.freeze({ ok: true, identity: SYSTEM });
 const CREDENTIAL_HEADERS = ['authorization', 'email', 'password', 'apikey', 'api-key', 'jwttokenstring'];
 
 /**
@@ -30,8 +32,8 @@ const CREDENTIAL_HEADERS = ['authorization', 'email', 'password', 'apikey', 'api
  * application-auth endpoint called without credentials. Used when no AuthService is configured.
  */
 export class SystemOnlyAuth implements EndpointAuth {
-  async resolveEndpointIdentity(fn: FunctionDef, _ep: EndpointDef, req: IncomingRequestData): Promise<AuthOutcome> {
-    if (fn.runAsSystem) return { ok: true, identity: SYSTEM };
+  resolveEndpointIdentity(fn: FunctionDef, _ep: EndpointDef, req: IncomingRequestData): AuthOutcome {
+    if (fn.runAsSystem) return SYSTEM_OUTCOME;
     const hasCredentials = CREDENTIAL_HEADERS.some((h) => firstHeader(req.headers, h) !== undefined);
     if (!hasCredentials) {
       return { ok: false, status: 400, code: 'InvalidParameter', message: 'no authentication methods were specified' };

@@ -3,11 +3,11 @@
 // The main thread never runs user code; functions run in the worker pool.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppDefinition, EndpointDef } from '../app';
-import type { InvocationResult, Invocation, IncomingRequestData } from '../runtime';
+import type { AppDefinition, EndpointDef, FunctionDef } from '../app';
+import type { ExecutionIdentity, InvocationResult, Invocation, IncomingRequestData } from '../runtime';
 import type { LogRecord, LogStore } from '../platform/logs';
 import { errorBody, HttpError, statusForInvocationError } from './errors';
-import type { EndpointAuth } from './identity';
+import type { AuthOutcome, EndpointAuth } from './identity';
 import { SystemOnlyAuth } from './identity';
 import { negotiateReturnType } from './negotiate';
 import { firstHeader, headerPairs } from './request-data';
@@ -50,6 +50,30 @@ interface Reply {
   body: Uint8Array | string | null;
 }
 
+/** One request on its way through the pipeline. */
+interface Exchange {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  record: LogRecord;
+  /** performance.now() when it arrived. */
+  started: number;
+}
+
+/** Whether the request declares a body. Reads rawHeaders: node builds `req.headers` lazily, and only for this. */
+function hasBody(req: http.IncomingMessage): boolean {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if ((name.length === 14 && name.toLowerCase() === 'content-length') || (name.length === 17 && name.toLowerCase() === 'transfer-encoding')) return true;
+  }
+  return false;
+}
+
+function hasEntries(obj: object): boolean {
+  for (const _ in obj) return true;
+  return false;
+}
+
 /** The `password` credential header is consumed by auth and never shown to functions (§6.1 recommendation). */
 function withoutPasswordHeader(req: IncomingRequestData): IncomingRequestData {
   if (!req.headers.some(([k]) => k.length === 8 && k.toLowerCase() === 'password')) return req;
@@ -61,6 +85,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
   const auth = opts.auth ?? new SystemOnlyAuth();
   const routes = new RouteTable(app.endpoints);
   const endpointPrefix = `/app/${app.appId}/endpoint`;
+  const endpointPrefixSlash = `${endpointPrefix}/`;
   const legacyWebhookPrefix = `${CLIENT_API_PREFIX}app/${app.appId}/service/`;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxConcurrency = opts.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
@@ -69,22 +94,32 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
   let closing = false;
   let drained: (() => void) | null = null;
 
+  // The pipeline stays synchronous until it must wait (a body to read, a user to look up, the function): an async
+  // function per step costs promises and microtask turns on every request, and the HTTP thread is the bottleneck.
   const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     active++;
-    // Counted until the pipeline has answered (cheaper than a 'close' listener per response).
-    const done = (): void => {
-      active--;
-      if (closing && active === 0 && drained) drained();
-    };
-    handle(req, res).then(done, (err: unknown) => {
-      done();
-      // A bug of ours, never of the user's function: answer 500 and keep serving.
-      const msg = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`atrium: internal error while handling ${req.method} ${req.url}: ${msg}\n`);
-      if (!res.headersSent) sendError(res, 500, 'InternalServerError', 'internal server error', undefined);
-      else res.destroy();
-    });
+    let pending: void | Promise<void>;
+    try {
+      pending = handle(req, res);
+    } catch (err) {
+      return internalError(req, res, err);
+    }
+    if (pending === undefined) done();
+    else pending.then(done, (err: unknown) => internalError(req, res, err));
   });
+  /** Counted until the pipeline has answered (cheaper than a 'close' listener per response). */
+  function done(): void {
+    active--;
+    if (closing && active === 0 && drained) drained();
+  }
+  function internalError(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
+    done();
+    // A bug of ours, never of the user's function: answer 500 and keep serving.
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`atrium: internal error while handling ${req.method} ${req.url}: ${msg}\n`);
+    if (!res.headersSent) sendError(res, 500, 'InternalServerError', 'internal server error', undefined);
+    else res.destroy();
+  }
   server.headersTimeout = 30_000;
   server.requestTimeout = 300_000;
   server.keepAliveTimeout = 5_000;
@@ -121,8 +156,8 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
   }
 
   function readBody(req: http.IncomingMessage): Promise<Uint8Array | undefined> {
+    if (!hasBody(req)) return Promise.resolve(undefined);
     const declared = req.headers['content-length'];
-    if (declared === undefined && req.headers['transfer-encoding'] === undefined) return Promise.resolve(undefined);
     if (declared !== undefined && Number(declared) > maxBody) {
       return Promise.reject(new HttpError(413, 'ReadSizeLimitExceeded', `request body of ${declared} bytes exceeds the limit of ${maxBody} bytes`, [['Connection', 'close']]));
     }
@@ -166,48 +201,53 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
     };
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  function finish(x: Exchange, status: number, code?: string, message?: string): void {
+    const record = x.record;
+    record.status = status;
+    record.ms = Math.round((performance.now() - x.started) * 100) / 100;
+    if (code) {
+      record.error_code = code;
+      record.error = message;
+    }
+    logs.add(record);
+  }
+
+  function fail(x: Exchange, err: HttpError): void {
+    sendError(x.res, err.status, err.code, err.message, x.record.id, err.headers);
+    finish(x, err.status, err.code, err.message);
+  }
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void | Promise<void> {
     const started = performance.now();
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const rawQuery = q === -1 ? '' : rawUrl.slice(q + 1);
     const method = req.method ?? 'GET';
-    const logId = logs.newId();
-    const record: LogRecord = { id: logId, time: new Date().toISOString(), type: 'http', method, route: rawPath, status: 0, ms: 0, remote_ip: req.socket.remoteAddress };
-    const finish = (status: number, code?: string, message?: string): void => {
-      record.status = status;
-      record.ms = Math.round((performance.now() - started) * 100) / 100;
-      if (code) {
-        record.error_code = code;
-        record.error = message;
-      }
-      logs.add(record);
-    };
-    const fail = (err: HttpError): void => {
-      sendError(res, err.status, err.code, err.message, logId, err.headers);
-      finish(err.status, err.code, err.message);
-    };
+    const record: LogRecord = { id: logs.newId(), at: Date.now(), type: 'http', method, route: rawPath, status: 0, ms: 0, remote_ip: req.socket.remoteAddress };
+    const x: Exchange = { req, res, record, started };
 
     if (closing) {
-      return fail(new HttpError(503, 'ServiceUnavailable', 'the server is shutting down', [['Connection', 'close']]));
+      return fail(x, new HttpError(503, 'ServiceUnavailable', 'the server is shutting down', [['Connection', 'close']]));
     }
     if (active > maxConcurrency) {
-      return fail(new HttpError(429, 'TooManyRequests', `too many concurrent requests (limit ${maxConcurrency})`, [['Retry-After', '1']]));
+      return fail(x, new HttpError(429, 'TooManyRequests', `too many concurrent requests (limit ${maxConcurrency})`, [['Retry-After', '1']]));
     }
 
-    let path: string;
-    try {
-      path = decodeURI(rawPath);
-    } catch {
-      return fail(new HttpError(400, 'BadRequest', 'malformed percent-encoding in the request path'));
+    let path = rawPath;
+    if (rawPath.includes('%')) {
+      try {
+        path = decodeURI(rawPath);
+      } catch {
+        return fail(x, new HttpError(400, 'BadRequest', 'malformed percent-encoding in the request path'));
+      }
     }
 
-    if (path.startsWith(endpointPrefix + '/') || path === endpointPrefix) {
+    if (path.startsWith(endpointPrefixSlash) || path === endpointPrefix) {
       record.type = 'endpoint';
       const route = path.slice(endpointPrefix.length) || '/';
       record.route = route;
-      return handleEndpoint(req, res, route, path, rawQuery, record, fail, finish);
+      return handleEndpoint(x, route, path, rawQuery);
     }
     if (path.startsWith(legacyWebhookPrefix)) {
       // Old incoming-webhook URLs keep working: /api/client/v2.0/app/<id>/service/<svc>/incoming_webhook/<name>
@@ -217,107 +257,123 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
         record.type = 'endpoint';
         const route = `/${m[1]}/${m[2]}`;
         record.route = route;
-        return handleEndpoint(req, res, route, path, rawQuery, record, fail, finish);
+        return handleEndpoint(x, route, path, rawQuery);
       }
     }
-    if (path.startsWith(CLIENT_API_PREFIX)) {
-      record.type = 'auth';
-      let body: Uint8Array | undefined;
-      try {
-        body = await readBody(req);
-      } catch (err) {
-        return fail(err as HttpError);
-      }
-      const reply = await auth.handleClientApi(method, path, requestData(req, path, rawQuery, body));
-      if (reply) {
-        const bytes = reply.rawBody ?? (reply.body === undefined || reply.body === null ? null : Buffer.from(JSON.stringify(reply.body)));
-        const headers = reply.headers.some(([k]) => k.toLowerCase() === 'content-type') || !bytes ? reply.headers : [['Content-Type', 'application/json'] as [string, string], ...reply.headers];
-        writeReply(res, { status: reply.status, headers, body: bytes }, method === 'HEAD');
-        const err = reply.status >= 400 && reply.body && typeof reply.body === 'object' ? (reply.body as { error_code?: string; error?: string }) : undefined;
-        return finish(reply.status, err?.error_code, err?.error);
-      }
+    if (path.startsWith(CLIENT_API_PREFIX)) return handleClientApi(x, path, rawQuery);
+    return handleOther(x, path);
+  }
+
+  async function handleClientApi(x: Exchange, path: string, rawQuery: string): Promise<void> {
+    const { req, res, record } = x;
+    record.type = 'auth';
+    let body: Uint8Array | undefined;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      return fail(x, err as HttpError);
     }
+    const method = record.method;
+    const reply = await auth.handleClientApi(method, path, requestData(req, path, rawQuery, body));
+    if (!reply) return handleOther(x, path);
+    const bytes = reply.rawBody ?? (reply.body === undefined || reply.body === null ? null : JSON.stringify(reply.body));
+    const headers = reply.headers.some(([k]) => k.toLowerCase() === 'content-type') || !bytes ? reply.headers : [['Content-Type', 'application/json'] as [string, string], ...reply.headers];
+    writeReply(res, { status: reply.status, headers, body: bytes }, method === 'HEAD');
+    const err = reply.status >= 400 && reply.body && typeof reply.body === 'object' ? (reply.body as { error_code?: string; error?: string }) : undefined;
+    finish(x, reply.status, err?.error_code, err?.error);
+  }
+
+  /** Atrium's own routes (log records, health) and the 404s. */
+  function handleOther(x: Exchange, path: string): void {
+    const method = x.record.method;
     if (path.startsWith(LOGS_PREFIX) && method === 'GET') {
       const rec = logs.get(path.slice(LOGS_PREFIX.length));
-      if (!rec) return fail(new HttpError(404, 'LogNotFound', 'no log record with that id (records are kept in memory for the most recent requests)'));
-      writeReply(res, { status: 200, headers: [['Content-Type', 'application/json']], body: JSON.stringify(rec) }, false);
+      if (!rec) return fail(x, new HttpError(404, 'LogNotFound', 'no log record with that id (records are kept in memory for the most recent requests)'));
+      writeReply(x.res, { status: 200, headers: [['Content-Type', 'application/json']], body: JSON.stringify(rec) }, false);
       return;
     }
     if (path === '/_atrium/health') {
-      writeReply(res, { status: 200, headers: [['Content-Type', 'application/json']], body: '{"status":"ok"}' }, method === 'HEAD');
+      writeReply(x.res, { status: 200, headers: [['Content-Type', 'application/json']], body: '{"status":"ok"}' }, method === 'HEAD');
       return;
     }
     if (path.startsWith('/app/')) {
       const other = path.split('/')[2];
-      if (other !== app.appId) return fail(new HttpError(404, 'AppNotFound', `app not found: '${other}' (this server serves '${app.appId}')`));
+      if (other !== app.appId) return fail(x, new HttpError(404, 'AppNotFound', `app not found: '${other}' (this server serves '${app.appId}')`));
     }
-    return fail(new HttpError(404, 'NotFound', `no resource at ${path}`));
+    return fail(x, new HttpError(404, 'NotFound', `no resource at ${path}`));
   }
 
-  async function handleEndpoint(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    route: string,
-    path: string,
-    rawQuery: string,
-    record: LogRecord,
-    fail: (err: HttpError) => void,
-    finish: (status: number, code?: string, message?: string) => void,
-  ): Promise<void> {
-    const method = req.method ?? 'GET';
+  function handleEndpoint(x: Exchange, route: string, path: string, rawQuery: string): void | Promise<void> {
+    const { req, record } = x;
+    const method = record.method;
     const match = routes.match(route, method);
     if (match.kind !== 'found') {
       // Drain any body so the connection can be reused.
       req.resume();
       const msg = match.kind === 'no-route' ? `endpoint not found: ${route}` : `endpoint ${route} does not accept ${method} (it accepts ${match.allowed.join(', ')})`;
-      return fail(new HttpError(404, 'EndpointNotFound', msg));
+      return fail(x, new HttpError(404, 'EndpointNotFound', msg));
     }
     const ep: EndpointDef = match.endpoint;
     record.function = ep.functionName;
     if (ep.disabled) {
       req.resume();
-      return fail(new HttpError(404, 'EndpointNotFound', `endpoint ${route} is disabled`));
-    }
-    let body: Uint8Array | undefined;
-    try {
-      body = await readBody(req);
-    } catch (err) {
-      return fail(err as HttpError);
+      return fail(x, new HttpError(404, 'EndpointNotFound', `endpoint ${route} is disabled`));
     }
     const fn = app.functions[ep.functionName];
-    if (!fn) return fail(new HttpError(404, 'FunctionNotFound', `function not found: '${ep.functionName}'`));
+    if (!fn) {
+      req.resume();
+      return fail(x, new HttpError(404, 'FunctionNotFound', `function not found: '${ep.functionName}'`));
+    }
+    if (!hasBody(req)) return resolveIdentity(x, ep, fn, route, requestData(req, path, rawQuery, undefined));
+    return readBody(req).then(
+      (body) => resolveIdentity(x, ep, fn, route, requestData(req, path, rawQuery, body)),
+      (err: HttpError) => fail(x, err),
+    );
+  }
 
-    const reqData = requestData(req, path, rawQuery, body);
-    const who = await auth.resolveEndpointIdentity(fn, ep, reqData);
-    if (!who.ok) return fail(new HttpError(who.status, who.code, who.message, who.headers));
-    record.user_id = who.identity.user?.id || undefined;
+  function resolveIdentity(x: Exchange, ep: EndpointDef, fn: FunctionDef, route: string, reqData: IncomingRequestData): void | Promise<void> {
+    const who = auth.resolveEndpointIdentity(fn, ep, reqData);
+    if (who instanceof Promise) return who.then((outcome) => checkRequest(x, ep, fn, route, reqData, outcome));
+    return checkRequest(x, ep, fn, route, reqData, who);
+  }
+
+  function checkRequest(x: Exchange, ep: EndpointDef, fn: FunctionDef, route: string, reqData: IncomingRequestData, who: AuthOutcome): void | Promise<void> {
+    if (!who.ok) return fail(x, new HttpError(who.status, who.code, who.message, who.headers));
+    x.record.user_id = who.identity.user?.id || undefined;
     try {
       validateRequest(ep, reqData, app.secrets);
     } catch (err) {
-      return fail(err as HttpError);
+      return fail(x, err as HttpError);
     }
-    if (Object.keys(fn.canEvaluate).length > 0) {
-      const allowed = await auth.checkCanEvaluate(fn, who.identity, reqData);
-      if (!allowed.ok) return fail(new HttpError(allowed.status, allowed.code, allowed.message, allowed.headers));
+    if (hasEntries(fn.canEvaluate)) {
+      return auth.checkCanEvaluate(fn, who.identity, reqData).then((allowed) => {
+        if (!allowed.ok) return fail(x, new HttpError(allowed.status, allowed.code, allowed.message, allowed.headers));
+        return runEndpoint(x, ep, route, reqData, who.identity);
+      });
     }
+    return runEndpoint(x, ep, route, reqData, who.identity);
+  }
 
-    const result = await invoker.invoke({
+  function runEndpoint(x: Exchange, ep: EndpointDef, route: string, reqData: IncomingRequestData, identity: ExecutionIdentity): Promise<void> {
+    const invocation: Invocation = {
       kind: 'endpoint',
       functionName: ep.functionName,
       route,
       request: withoutPasswordHeader(reqData),
       respondResult: ep.respondResult,
       returnType: negotiateReturnType(ep.returnType, firstHeader(reqData.headers, 'accept')),
-      logId: record.id,
-      user: who.identity.user,
-      runAsSystem: who.identity.runAsSystem,
+      logId: x.record.id,
+      user: identity.user,
+      runAsSystem: identity.runAsSystem,
+    };
+    return invoker.invoke(invocation).then((result) => {
+      if (result.logs.length > 0) x.record.logs = result.logs;
+      if (result.error) {
+        return fail(x, new HttpError(statusForInvocationError(result.error.code), result.error.code, result.error.message));
+      }
+      writeReply(x.res, { status: result.status, headers: result.headers, body: result.body }, x.record.method === 'HEAD');
+      finish(x, result.status);
     });
-    if (result.logs.length > 0) record.logs = result.logs;
-    if (result.error) {
-      return fail(new HttpError(statusForInvocationError(result.error.code), result.error.code, result.error.message));
-    }
-    writeReply(res, { status: result.status, headers: result.headers, body: result.body }, method === 'HEAD');
-    finish(result.status);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 
 export interface LogRecord {
   id: string;
-  time: string;
+  /** When the request arrived, in ms since the epoch (shown as an ISO `time`: formatting a date per request is not free). */
+  at: number;
   type: 'endpoint' | 'auth' | 'function' | 'http';
   method: string;
   route: string;
@@ -20,6 +21,9 @@ export interface LogRecord {
   logs?: string[];
 }
 
+/** A record as shown (log lines, /_atrium/logs/<id>): `at` becomes an ISO `time`. */
+export type LogRecordView = Omit<LogRecord, 'at'> & { time: string };
+
 export type LogSink = (line: string) => void;
 
 export interface LogStoreOptions {
@@ -29,11 +33,17 @@ export interface LogStoreOptions {
   sink?: LogSink | null;
 }
 
+const COUNTER_DIGITS = 12;
+
+export function viewOf(record: LogRecord): LogRecordView {
+  const { id, at, ...rest } = record;
+  return { id, time: new Date(at).toISOString(), ...rest };
+}
+
 export class LogStore {
   private readonly capacity: number;
+  /** Slot = id counter % capacity, so a lookup by id needs no map (a map insert and delete per request showed in profiles). */
   private readonly ring: Array<LogRecord | undefined>;
-  private next = 0;
-  private readonly byId = new Map<string, LogRecord>();
   private readonly sink: LogSink | null;
   private pending: string[] = [];
   private flushScheduled = false;
@@ -48,37 +58,28 @@ export class LogStore {
   }
 
   newId(): string {
-    this.counter = (this.counter + 1) >>> 0;
-    return this.prefix + this.counter.toString(16).padStart(12, '0');
+    // 2^48 ids per process before the counter wraps (the id keeps its fixed width).
+    this.counter = this.counter >= 0xffffffffffff ? 1 : this.counter + 1;
+    return this.prefix + this.counter.toString(16).padStart(COUNTER_DIGITS, '0');
   }
 
   add(record: LogRecord): void {
-    const old = this.ring[this.next];
-    if (old) this.byId.delete(old.id);
-    this.ring[this.next] = record;
-    this.next = (this.next + 1) % this.capacity;
-    this.byId.set(record.id, record);
+    const counter = this.counterOf(record.id);
+    if (counter !== null) this.ring[counter % this.capacity] = record;
     if (!this.sink) return;
-    this.pending.push(JSON.stringify(record) + '\n');
+    this.pending.push(JSON.stringify(viewOf(record)) + '\n');
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  get(id: string): LogRecord | undefined {
-    return this.byId.get(id);
-  }
-
-  /** Most recent first. */
-  recent(limit = 100): LogRecord[] {
-    const out: LogRecord[] = [];
-    for (let i = 1; i <= this.capacity && out.length < limit; i++) {
-      const r = this.ring[(this.next - i + this.capacity) % this.capacity];
-      if (!r) break;
-      out.push(r);
-    }
-    return out;
+  /** The record with that id, while it is among the most recent `capacity` ones. */
+  get(id: string): LogRecordView | undefined {
+    const counter = this.counterOf(id);
+    if (counter === null) return undefined;
+    const record = this.ring[counter % this.capacity];
+    return record && record.id === id ? viewOf(record) : undefined;
   }
 
   flush(): void {
@@ -87,5 +88,11 @@ export class LogStore {
     const text = this.pending.join('');
     this.pending = [];
     this.sink(text);
+  }
+
+  private counterOf(id: string): number | null {
+    if (id.length !== this.prefix.length + COUNTER_DIGITS || !id.startsWith(this.prefix)) return null;
+    const n = Number.parseInt(id.slice(this.prefix.length), 16);
+    return Number.isSafeInteger(n) ? n : null;
   }
 }

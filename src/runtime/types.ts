@@ -71,8 +71,11 @@ export interface InvocationResult {
   /** HTTP status chosen by §7.2 (endpoint) or 200 (function). Meaningless when `error` is set. */
   status: number;
   headers: Array<[string, string]>;
-  /** Encoded body (endpoint) or canonical EJSON of the return value (function); null = empty body. */
-  body: Uint8Array | null;
+  /**
+   * Encoded body (endpoint) or canonical EJSON of the return value (function); null = empty body. Short text bodies
+   * stay strings: node:http sends a string body in one write with the headers, bytes take a second (writev).
+   */
+  body: Uint8Array | string | null;
   /** console output captured during the invocation (last 25 lines, 512 bytes each). */
   logs: string[];
   error?: InvocationError;

@@ -256,7 +256,7 @@ function readRows(rows: unknown[][], bytes: Uint8Array[]): ResultBatchContent['r
     const result: InvocationResult = {
       status,
       headers,
-      body: kind === BODY_TEXT ? Buffer.from(body as string, 'utf8') : kind === BODY_BYTES ? bytes[body as number] : null,
+      body: kind === BODY_TEXT ? (body as string) : kind === BODY_BYTES ? bytes[body as number] : null,
       logs,
     };
     if (errorCode !== null) result.error = { code: errorCode, message: errorMessage ?? '' };
