@@ -1,6 +1,7 @@
 // `atrium serve <appDir>`: load the app, install its npm dependencies, start the worker pool and the HTTP server.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as v8 from 'node:v8';
 import * as path from 'node:path';
 import { collectSecrets, formatProblem, loadApp } from '../app';
 import type { AppDefinition } from '../app';
@@ -97,6 +98,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     ),
   );
   const dependenciesDir = await ensureDependencies(app, dataDir, (line) => process.stderr.write(line + '\n'));
+  // V8 flags are process-wide, so this reaches the function workers too. Under load, allocation-site pretenuring
+  // sometimes decided that per-invocation objects live long (many are in flight at each scavenge) and allocated
+  // them in the old generation: a worker then spent ~5x longer per scavenge plus a mark-compact every ~150 ms,
+  // and throughput fell by a fifth (1 run in 3 with `wrk -t1 -c64` on the bench app, seen with --trace-gc-nvp).
+  v8.setFlagsFromString('--no-allocation-site-pretenuring');
   const pool = new FunctionPool(app, {
     // One core is left to the HTTP thread: on 2 cores, 1 worker gave ~41 % of raw node:http vs ~37 % with 2
     // (npm run bench --only b, 4 alternating runs), and a lower p99.

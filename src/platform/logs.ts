@@ -27,8 +27,14 @@ export type LogRecordView = Omit<LogRecord, 'at'> & { time: string };
 export type LogSink = (line: string) => void;
 
 export interface LogStoreOptions {
-  /** Records kept for lookup by id. */
+  /** Failed requests (status >= 400) kept for lookup by id (default 10000). */
   capacity?: number;
+  /**
+   * Successful requests kept for lookup by id (default 1000). Fewer than failures: a record that stays in memory
+   * outlives the young generation, and copying ten thousand of them into the old one cost the HTTP thread several
+   * percent of its time in garbage collection. Error bodies link to failures; every request is in the log lines.
+   */
+  successCapacity?: number;
   /** Where structured lines go; null disables request lines (records are still kept). */
   sink?: LogSink | null;
 }
@@ -41,9 +47,9 @@ export function viewOf(record: LogRecord): LogRecordView {
 }
 
 export class LogStore {
-  private readonly capacity: number;
-  /** Slot = id counter % capacity, so a lookup by id needs no map (a map insert and delete per request showed in profiles). */
-  private readonly ring: Array<LogRecord | undefined>;
+  /** Slot = id counter % ring length, so a lookup by id needs no map (a map insert and delete per request showed in profiles). */
+  private readonly failures: Array<LogRecord | undefined>;
+  private readonly successes: Array<LogRecord | undefined>;
   private readonly sink: LogSink | null;
   private pending: string[] = [];
   private flushScheduled = false;
@@ -52,8 +58,8 @@ export class LogStore {
   private counter = 0;
 
   constructor(opts: LogStoreOptions = {}) {
-    this.capacity = opts.capacity ?? 10000;
-    this.ring = new Array(this.capacity);
+    this.failures = new Array(Math.max(1, opts.capacity ?? 10000));
+    this.successes = new Array(Math.max(1, opts.successCapacity ?? 1000));
     this.sink = opts.sink === undefined ? (line) => process.stdout.write(line) : opts.sink;
   }
 
@@ -65,7 +71,10 @@ export class LogStore {
 
   add(record: LogRecord): void {
     const counter = this.counterOf(record.id);
-    if (counter !== null) this.ring[counter % this.capacity] = record;
+    if (counter !== null) {
+      const ring = record.status >= 400 || record.error_code !== undefined ? this.failures : this.successes;
+      ring[counter % ring.length] = record;
+    }
     if (!this.sink) return;
     this.pending.push(JSON.stringify(viewOf(record)) + '\n');
     if (!this.flushScheduled) {
@@ -74,12 +83,15 @@ export class LogStore {
     }
   }
 
-  /** The record with that id, while it is among the most recent `capacity` ones. */
+  /** The record with that id, while it is among the most recent failures or successes. */
   get(id: string): LogRecordView | undefined {
     const counter = this.counterOf(id);
     if (counter === null) return undefined;
-    const record = this.ring[counter % this.capacity];
-    return record && record.id === id ? viewOf(record) : undefined;
+    for (const ring of [this.failures, this.successes]) {
+      const record = ring[counter % ring.length];
+      if (record && record.id === id) return viewOf(record);
+    }
+    return undefined;
   }
 
   flush(): void {

@@ -56,6 +56,10 @@ export interface PoolStats {
   orphanErrors: number;
 }
 
+function answered(): void {
+  /* an invocation is answered once */
+}
+
 export class FunctionPool {
   private readonly boot: SlotBoot;
   /** Workers that take invocations. */
@@ -244,7 +248,12 @@ export class FunctionPool {
     p.settled = true;
     this.pending.delete(p.id);
     this.forgetSettledDeadlines();
-    p.resolve(result);
+    const resolve = p.resolve;
+    // The deadline queue may hold a settled entry a while (behind a slower one): it must not keep the request,
+    // and through `resolve` the HTTP exchange, alive that long (they were being promoted to the old generation).
+    p.inv = null;
+    p.resolve = answered;
+    resolve(result);
     if (this.pending.size === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

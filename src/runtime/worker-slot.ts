@@ -14,7 +14,8 @@ const RESULT_RING_BYTES = 1 << 20;
 /** An invocation accepted by the pool and not yet answered. */
 export interface Pending {
   id: number;
-  inv: Invocation;
+  /** Dropped (null) once settled, with `resolve`: a settled entry may wait in the deadline queue a while longer. */
+  inv: Invocation | null;
   deadline: number;
   settled: boolean;
   resolve(result: InvocationResult): void;
@@ -138,6 +139,7 @@ export class WorkerSlot {
   /** Queues an invocation for this worker; it is posted with the others of this tick by flush(). */
   /** Throws, changing nothing, when the invocation cannot be encoded. */
   assign(p: Pending): void {
+    if (p.inv === null) throw new Error('invocation already answered');
     const seq = nextSeq(this.lastSeq);
     this.outbox.add(p.id, seq, p.inv);
     this.lastSeq = seq;

@@ -21,11 +21,22 @@ test('a record is found by its id and shown with an ISO time', () => {
 });
 
 test('records older than the capacity are gone; newer ones stay', () => {
-  const store = new LogStore({ sink: null, capacity: 4 });
+  const store = new LogStore({ sink: null, capacity: 4, successCapacity: 4 });
   const all = Array.from({ length: 10 }, (_, i) => record(store, `/r${i}`));
   for (const r of all) store.add(r);
   for (const r of all.slice(0, 6)) assert.equal(store.get(r.id), undefined, r.route);
   for (const r of all.slice(6)) assert.equal(store.get(r.id)?.route, r.route);
+});
+
+test('failures are kept longer than successes', () => {
+  const store = new LogStore({ sink: null, capacity: 8, successCapacity: 2 });
+  const failed = { ...record(store, '/broken'), status: 500, error_code: 'FunctionExecutionError', error: 'boom' };
+  store.add(failed);
+  const ok = Array.from({ length: 6 }, (_, i) => record(store, `/ok${i}`));
+  for (const r of ok) store.add(r);
+  assert.equal(store.get(failed.id)?.error_code, 'FunctionExecutionError');
+  assert.equal(store.get(ok[0].id), undefined);
+  assert.equal(store.get(ok[5].id)?.route, '/ok5');
 });
 
 test('records added out of order (a slow request) are still found', () => {
