@@ -9,7 +9,7 @@
 import type { AppDefinition } from '../app/types';
 import { ErrorCode, Messages, failedResult } from './errors';
 import type { Invocation, InvocationResult, RuntimeOptions } from './types';
-import { readResultBatch, readRingResults, type ResultMessage, type WorkerCounters } from './wire';
+import { POST_EVERY, readResultBatch, readRingResults, type ResultMessage, type WorkerCounters } from './wire';
 import { WorkerSlot, type ExitCause, type Pending, type SlotBoot } from './worker-slot';
 
 /** A worker whose heartbeat is older than this is considered blocked (it beats every 10 ms). */
@@ -198,7 +198,10 @@ export class FunctionPool {
       this.settle(p, failedResult({ code: ErrorCode.InternalServerError, message: `invalid invocation: ${err instanceof Error ? err.message : String(err)}` }));
       return;
     }
-    this.scheduleFlush();
+    // Post a full batch at once rather than at the end of the turn, so the worker starts on it while this thread
+    // is still reading the rest of the requests (see POST_EVERY).
+    if (slot.queued() >= POST_EVERY) slot.flush();
+    else this.scheduleFlush();
   }
 
   /** Least-loaded ready worker, preferring those whose heartbeat is fresh. */

@@ -8,7 +8,7 @@ import { InvocationState } from './invocation-state';
 import type { ResultRing } from './result-ring';
 import { seqBefore, type SharedState } from './shared-state';
 import type { Invocation } from './types';
-import { readInvocationBatch, ResultBatch, type ToWorker, type WorkerCounters, type WorkerResult } from './wire';
+import { POST_EVERY, readInvocationBatch, ResultBatch, type ToWorker, type WorkerCounters, type WorkerResult } from './wire';
 
 export class WorkerLoop {
   private readonly active = new Map<number, InvocationState>();
@@ -85,7 +85,9 @@ export class WorkerLoop {
     inv.end();
     this.active.delete(inv.id);
     this.outbox.add(inv.id, result);
-    this.scheduleFlush();
+    // As on the other side (wire.ts POST_EVERY): the main thread starts answering while the rest still runs.
+    if (this.outbox.count >= POST_EVERY) this.flush();
+    else this.scheduleFlush();
   }
 
   private cancel(ids: number[]): void {

@@ -148,6 +148,11 @@ export class WorkerSlot {
     this.assigned.set(p.id, p);
   }
 
+  /** Invocations assigned and not posted yet. */
+  queued(): number {
+    return this.outbox.count;
+  }
+
   cancel(id: number, ackBy: number): void {
     this.cancels.push(id);
     this.cancelAckBy.set(id, ackBy);
