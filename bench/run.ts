@@ -10,8 +10,12 @@
 // then the data benchmarks (e)/(f) (bench/data-bench.ts) and the rules benchmark (i) (bench/rules-bench.ts).
 //
 // Flags: --duration <s> (default 8), --rounds <n> (default 3), --connections <n> (default 64), --workers <n>,
-//        --only a,b,c (subset), --json (machine-readable result on the last line).
-import { execFileSync, spawn } from 'node:child_process';
+//        --only a,b,c (subset), --tool wrk|autocannon, --json (machine-readable result on the last line).
+//
+// Load generator: wrk (`wrk -t1`, as in notes/machine-feasibility.md) when it is installed, else autocannon. On two
+// cores the generator's own CPU counts: autocannon, a Node process, needs about a whole core to make 80k req/s,
+// which a single-threaded baseline does not mind but a server with a worker thread does; wrk needs about half.
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -104,7 +108,69 @@ export async function startAtriumForBench(appDir: string, extraArgs: string[] = 
   return { endpointBase: m[1], proc, dataDir };
 }
 
+export type LoadTool = 'wrk' | 'autocannon';
+
+let chosenTool: LoadTool | undefined;
+
+function wrkInstalled(): boolean {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    // wrk prints its version and exits 1; only a missing binary is "not installed".
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+/** The load generator of this run: --tool, else wrk when installed, else autocannon. */
+export function loadTool(): LoadTool {
+  if (chosenTool) return chosenTool;
+  const asked = arg('tool', '');
+  if (asked !== '' && asked !== 'wrk' && asked !== 'autocannon') throw new Error(`--tool must be wrk or autocannon, got "${asked}"`);
+  if (asked === 'wrk' && !wrkInstalled()) throw new Error('--tool wrk: wrk is not installed (apt-get install -y wrk)');
+  chosenTool = asked === 'autocannon' ? 'autocannon' : asked === 'wrk' || wrkInstalled() ? 'wrk' : 'autocannon';
+  return chosenTool;
+}
+
+/** wrk's Lua script for a variant's method, body and headers. */
+function wrkScript(v: Variant): string {
+  const lines = [`wrk.method = ${JSON.stringify(v.method ?? 'GET')}`];
+  if (v.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(v.body)}`);
+  for (const [k, val] of Object.entries(v.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(val)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Milliseconds from a wrk latency such as 812.00us, 4.10ms or 1.02s. */
+function wrkMillis(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+async function measureWithWrk(v: Variant, connections: number, duration: number): Promise<Sample> {
+  const script = path.join(os.tmpdir(), `atrium-bench-${process.pid}-${v.key}.lua`);
+  fs.writeFileSync(script, wrkScript(v));
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', '-s', script, v.url], { timeout: (duration + 30) * 1000 }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      );
+    });
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    const p99 = wrkMillis(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '');
+    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const errors = socketErrors ? socketErrors.slice(1).reduce((n, x) => n + Number(x), 0) : 0;
+    if (!(rps >= 0) || Number.isNaN(p99)) throw new Error(`could not read wrk's output:\n${out}`);
+    return { rps, p99, bad: non2xx + errors };
+  } finally {
+    fs.rmSync(script, { force: true });
+  }
+}
+
 export async function measure(v: Variant, connections: number, duration: number): Promise<Sample> {
+  if (loadTool() === 'wrk') return measureWithWrk(v, connections, duration);
   const opts: AutocannonOptions = { url: v.url, connections, duration };
   if (v.method) opts.method = v.method;
   if (v.body !== undefined) opts.body = v.body;
@@ -187,7 +253,7 @@ async function main(): Promise<void> {
   for (let pass = 0; pass < 2; pass++) for (const v of all) if (wanted.has(v.key)) wanted.add(v.against);
   const variants = all.filter((v) => wanted.has(v.key));
   try {
-    process.stdout.write(`Atrium bench: ${os.cpus().length} cores, node ${process.version}, ${connections} connections, ${rounds} rounds x ${duration}s, interleaved\n`);
+    process.stdout.write(`Atrium bench: ${os.cpus().length} cores, node ${process.version}, ${loadTool() === 'wrk' ? 'wrk -t1' : 'autocannon'}, ${connections} connections, ${rounds} rounds x ${duration}s, interleaved\n`);
     const rows = await runInterleaved(variants, { rounds, duration, connections });
     if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(rows) + '\n');
   } finally {

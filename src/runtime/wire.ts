@@ -57,9 +57,9 @@ export function isResultMessage(msg: FromWorker): msg is ResultMessage {
 }
 
 /**
- * Invocations (results) per message to (from) a worker, at most; the rest of a turn's go at its end. One message per turn made the
+ * Invocations per message to a worker, at most; the rest of a turn's go at its end. One message per turn made the
  * two threads take turns: the HTTP thread read ~60 requests, then the worker ran them, then the HTTP thread wrote
- * ~60 responses, each idle while the other worked. Batches of 16 each way let them overlap: on the bench app
+ * ~60 responses, each idle while the other worked. Batches of 16 let them overlap: on the bench app
  * (`wrk -t1 -c64`, 2 cores) 40k -> 48-56k req/s; 8 was as good, 4 worse (message costs), 64 back to taking turns.
  */
 export const POST_EVERY = 16;
@@ -199,8 +199,6 @@ export class ResultBatch {
   private cancelledIds: number[] = [];
   private bytes: Uint8Array[] = [];
   private ringWritten = false;
-  /** Results added since the last take(). */
-  count = 0;
 
   constructor(private readonly ring: ResultRing) {}
 
@@ -224,7 +222,6 @@ export class ResultBatch {
     const row = [id, result.status, headers, kind, body, result.logs, result.error?.code ?? null, result.error?.message ?? null];
     if (kind !== BODY_BYTES && this.ring.tryWrite(JSON.stringify(row) + ',')) this.ringWritten = true;
     else this.rows.push(row);
-    this.count++;
   }
 
   cancelled(id: number): void {
@@ -239,7 +236,6 @@ export class ResultBatch {
     this.cancelledIds = [];
     this.bytes = [];
     this.ringWritten = false;
-    this.count = 0;
     if (bytes.length === 0) return { message: text, transfer: [] };
     return { message: [text, bytes], transfer: bytes.map((b) => b.buffer as ArrayBuffer) };
   }
