@@ -11,7 +11,7 @@ import type { RunFunction } from './functions';
 import { callFunction } from './functions';
 import type { ProviderSet } from './providers';
 import { enabledProviderOfType } from './providers';
-import { endpointCredentials, headerObject, queryObject, requestExpansion } from './request';
+import { endpointCredentials, headerObject, queryObject, requestExpansion, singleHeader } from './request';
 import type { SessionManager } from './sessions';
 import type { LoadedUser, UserDirectory, VerifiedIdentity } from './users';
 
@@ -31,6 +31,24 @@ export class EndpointIdentityResolver {
     if (fn.runAsUserId) return this.fixedUser(fn.runAsUserId, ep.fetchCustomUserData);
     if (fn.runAsUserIdScriptSource) return this.scriptUser(fn, ep, req);
     return this.applicationUser(ep, req);
+  }
+
+  /**
+   * The identity of an application-auth call with a Bearer token whose session this instance checked within the
+   * last second (SessionManager.recentFromAccess), without a promise; undefined when resolve() must look.
+   */
+  cachedIdentity(fn: FunctionDef, ep: Pick<EndpointDef, 'fetchCustomUserData'>, req: IncomingRequestData): ExecutionIdentity | undefined {
+    if (fn.runAsSystem || fn.runAsUserId || fn.runAsUserIdScriptSource || ep.fetchCustomUserData) return undefined;
+    let creds: ReturnType<typeof endpointCredentials>;
+    try {
+      if (singleHeader(req, 'authorization') === undefined) return undefined;
+      creds = endpointCredentials(req);
+    } catch {
+      return undefined; // resolve() reports it
+    }
+    if (creds.kind !== 'bearer') return undefined;
+    const su = this.sessions.recentFromAccess(creds.token);
+    return su ? { user: this.users.sharedInfo(su.loaded), runAsSystem: false } : undefined;
   }
 
   /** The identity a logged-in caller's function call runs with (client API functions/call). */
@@ -90,7 +108,8 @@ export class EndpointIdentityResolver {
   }
 
   private async info(loaded: LoadedUser, fetchCustomData: boolean): Promise<UserInfo> {
-    return this.users.info(loaded, fetchCustomData ? await this.users.customDataOf(loaded.user.id) : {});
+    if (!fetchCustomData) return this.users.sharedInfo(loaded);
+    return this.users.info(loaded, await this.users.customDataOf(loaded.user.id));
   }
 
   /** §10.3: throws 403 FunctionNotCallable when the function's can_evaluate does not hold. */

@@ -112,9 +112,14 @@ export class AuthService {
     return this.parts;
   }
 
-  /** §9.1/§9.2; a run-as-system function is answered synchronously (no lookup, no promise). */
+  /**
+   * §9.1/§9.2. Answered synchronously (no promise) for a run-as-system function and for a Bearer token whose session
+   * was checked within the last second; otherwise looked up.
+   */
   resolveEndpointIdentity(fn: FunctionDef, endpoint: EndpointDef, req: IncomingRequestData): AuthOutcome | Promise<AuthOutcome> {
     if (fn.runAsSystem) return SYSTEM_OUTCOME;
+    const cached = this.p.resolver.cachedIdentity(fn, endpoint, req);
+    if (cached) return { ok: true, identity: cached };
     return this.resolveUser(fn, endpoint, req);
   }
 

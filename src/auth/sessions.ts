@@ -95,6 +95,17 @@ export class SessionManager {
   }
 
   /** The live session and user behind an access token; 401 InvalidSession otherwise. */
+  /**
+   * The session and user of an access token when both were checked within the last `recentMs` (what fromAccess
+   * would answer from its cache), without a promise; undefined when fromAccess must look.
+   */
+  recentFromAccess(accessToken: string): SessionUser | undefined {
+    const claims = this.tokens.cachedAccess(accessToken);
+    if (!claims) return undefined;
+    const hit = this.recent.get(claims.sessionId);
+    return hit && hit.until > Date.now() && hit.su.loaded.user.id === claims.userId ? hit.su : undefined;
+  }
+
   async fromAccess(accessToken: string): Promise<SessionUser> {
     const check = await this.tokens.verifyAccess(accessToken);
     if (!check.ok) throw check.expired ? accessTokenExpired() : invalidSession('invalid access token');

@@ -63,6 +63,8 @@ export function dataLayerCustomUserData(app: AppDefinition, dataDir: string, mon
 }
 
 export class UserDirectory {
+  private readonly sharedInfos = new WeakMap<LoadedUser, UserInfo>();
+
   constructor(
     private readonly app: AppDefinition,
     private readonly store: PlatformStore,
@@ -168,6 +170,19 @@ export class UserDirectory {
   }
 
   /** §9.4 user object. */
+  /**
+   * info() without custom data, made once per loaded user and frozen: the HTTP thread hands the same object to every
+   * request of a session it remembers, and the pool encodes it once (wire.ts).
+   */
+  sharedInfo(loaded: LoadedUser): UserInfo {
+    let info = this.sharedInfos.get(loaded);
+    if (!info) {
+      info = deepFreeze(this.info(loaded, {}));
+      this.sharedInfos.set(loaded, info);
+    }
+    return info;
+  }
+
   info(loaded: LoadedUser, customData: Record<string, unknown>): UserInfo {
     return {
       id: loaded.user.id,
@@ -177,6 +192,14 @@ export class UserDirectory {
       identities: loaded.identities.map((i) => ({ id: i.externalId, provider_type: i.providerType, data: { ...i.data } })),
     };
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boolean {

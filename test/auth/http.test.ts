@@ -127,6 +127,18 @@ describe('endpoint credentials over HTTP', () => {
     assert.equal((await endpoint('/whoami', { jwtTokenString: token })).body.id, created.body.id);
   });
 
+  test('a function that changes context.user changes nothing for the next request of the same session', async () => {
+    const auth = { Authorization: `Bearer ${userpass.access_token}` };
+    for (let i = 0; i < 3; i++) {
+      const r = await endpoint('/touch-user', auth);
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, { id: userpass.user_id, email: 'web@example.com', identities: 1 });
+    }
+    const who = await endpoint('/whoami', auth);
+    assert.deepEqual(who.body.providers, ['local-userpass']);
+    assert.equal(who.body.data.email, 'web@example.com');
+  });
+
   test('§8.3 errors: none, partial, invalid Bearer without fallback, wrong password', async () => {
     const none = await endpoint('/whoami');
     assert.deepEqual([none.status, none.body.error_code, none.body.error], [400, 'InvalidParameter', 'no authentication methods were specified']);
