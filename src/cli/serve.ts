@@ -39,13 +39,16 @@ Options:
   --log-format <json|none>   per-request log lines on stdout (default json)
   --no-supervisor            run without the supervising process that restarts the server
                              if V8 aborts it (see docs/deployment.md)
+  --no-freeze-intrinsics     leave the built-in prototypes of the worker threads writable, for
+                             npm packages that patch built-ins (prototype pollution by one
+                             invocation is then visible to later ones; see docs/compat.md)
   --help                     show this help
 `;
 
 const SERVE_FLAGS = {
   known: ['port', 'host', 'data-dir', 'secrets', 'function-timeout-ms', 'workers', 'max-heap-mb', 'max-body-bytes', 'max-concurrency', 'mongodb-uri', 'log-format', 'access-token-ttl', 'refresh-token-ttl', 'signing-key-file'],
   repeatable: ['mongodb-uri'],
-  booleans: ['no-supervisor'],
+  booleans: ['no-supervisor', 'no-freeze-intrinsics'],
 };
 
 /** data source name -> connection string, from --mongodb-uri name=uri and ATRIUM_MONGODB_URI_<NAME>. */
@@ -113,6 +116,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     mongodbUris: uris,
     maxConcurrency: intFlag(args, 'max-concurrency', DEFAULT_MAX_CONCURRENCY, 1),
     dependenciesDir,
+    freezeIntrinsics: !args.flags.has('no-freeze-intrinsics'),
   });
   await pool.start();
   const logs = new LogStore({ sink: logFormat === 'none' ? null : (text) => process.stdout.write(text) });
