@@ -2,6 +2,7 @@
 // the email/password flows, session refresh and logout, profile, user deletion, user API keys, and functions/call.
 import { EJSON, ObjectId } from 'bson';
 import type { AppDefinition } from '../app/types';
+import type { ClientApiResponse } from '../http';
 import type { ApiKeyRecord, PlatformStore } from '../platform/store';
 import type { IncomingRequestData, UserInfo } from '../runtime/types';
 import type { EndpointIdentityResolver } from './endpoint-identity';
@@ -12,14 +13,6 @@ import { bearerToken, jsonBody, singleHeader, stringField } from './request';
 import type { SessionManager, SessionUser } from './sessions';
 import type { UserDirectory } from './users';
 
-export interface ClientApiResponse {
-  status: number;
-  headers: Array<[string, string]>;
-  /** JSON-encoded by the HTTP layer; null = no body. */
-  body: unknown;
-  /** Pre-encoded body (canonical EJSON of a function's result); wins over `body`. */
-  rawBody?: Uint8Array | string;
-}
 
 export const CLIENT_API_PREFIX = '/api/client/v2.0';
 const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';

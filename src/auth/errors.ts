@@ -1,15 +1,9 @@
 // Auth failures carry the App Services status and error_code (§8.3); the HTTP layer renders {error, error_code, link}.
+import { ServiceError } from '../platform';
 
-export class AuthError extends Error {
+/** A ServiceError raised by auth (its own class, so callers can tell auth refusals from other failures). */
+export class AuthError extends ServiceError {
   override name = 'AuthError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Array<[string, string]> = [],
-  ) {
-    super(message);
-  }
 }
 
 /** §8.3: application auth and no credential at all. */

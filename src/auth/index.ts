@@ -1,7 +1,6 @@
 // Application authentication (§9): users, providers, credential headers, tokens and sessions, the client auth API.
 export { AuthService } from './service';
-export type { AuthOptions, AuthOutcome } from './service';
-export type { ClientApiResponse } from './client-api';
+export type { AuthOptions } from './service';
 export { CLIENT_API_PREFIX } from './client-api';
 export { AuthAdmin } from './admin';
 export type { UserSummary, PendingRegistration } from './admin';

@@ -5,7 +5,7 @@ import type { AppDefinition, EndpointDef, FunctionDef } from '../app/types';
 import type { PlatformStore } from '../platform/store';
 import { openSqlitePlatformStore } from '../platform/store-sqlite';
 import type { ExecutionIdentity, IncomingRequestData } from '../runtime/types';
-import type { ClientApiResponse } from './client-api';
+import type { AuthOutcome, ClientApiResponse } from '../http';
 import { ClientApi } from './client-api';
 import { EndpointIdentityResolver, SYSTEM_IDENTITY } from './endpoint-identity';
 import { AuthError } from './errors';
@@ -46,9 +46,6 @@ export interface AuthOptions {
   customUserData?: CustomUserDataReader | null;
 }
 
-export type AuthOutcome =
-  | { ok: true; identity: ExecutionIdentity }
-  | { ok: false; status: number; code: string; message: string; headers?: Array<[string, string]> };
 
 const SYSTEM_OUTCOME: AuthOutcome = Object.freeze({ ok: true, identity: SYSTEM_IDENTITY });
 

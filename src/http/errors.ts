@@ -6,16 +6,6 @@ export interface ErrorBody {
   link?: string;
 }
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Array<[string, string]> = [],
-  ) {
-    super(message);
-  }
-}
 
 /** HTTP status for an error_code that comes back from a function invocation (§8.3; decisions in docs/compat.md). */
 export function statusForInvocationError(code: string): number {

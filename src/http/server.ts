@@ -5,8 +5,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppDefinition, EndpointDef, FunctionDef } from '../app';
 import type { ExecutionIdentity, InvocationResult, Invocation, IncomingRequestData } from '../runtime';
-import type { LogRecord, LogStore } from '../platform/logs';
-import { errorBody, HttpError, statusForInvocationError } from './errors';
+import { ServiceError, type LogRecord, type LogStore } from '../platform';
+import { errorBody, statusForInvocationError } from './errors';
 import type { AuthOutcome, EndpointAuth } from './identity';
 import { SystemOnlyAuth } from './identity';
 import { negotiateReturnType } from './negotiate';
@@ -159,14 +159,14 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
     if (!hasBody(req)) return Promise.resolve(undefined);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBody) {
-      return Promise.reject(new HttpError(413, 'ReadSizeLimitExceeded', `request body of ${declared} bytes exceeds the limit of ${maxBody} bytes`, [['Connection', 'close']]));
+      return Promise.reject(new ServiceError(413, 'ReadSizeLimitExceeded', `request body of ${declared} bytes exceeds the limit of ${maxBody} bytes`, [['Connection', 'close']]));
     }
     // Plain stream events: an async iterator per request costs several times more on small bodies.
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
       let settled = false;
-      const fail = (err: HttpError): void => {
+      const fail = (err: ServiceError): void => {
         if (settled) return;
         settled = true;
         reject(err);
@@ -174,7 +174,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
       req.on('data', (chunk: Buffer) => {
         if (settled) return; // over the limit: the rest is read and dropped while the 413 goes out
         size += chunk.length;
-        if (size > maxBody) return fail(new HttpError(413, 'ReadSizeLimitExceeded', `request body exceeds the limit of ${maxBody} bytes`, [['Connection', 'close']]));
+        if (size > maxBody) return fail(new ServiceError(413, 'ReadSizeLimitExceeded', `request body exceeds the limit of ${maxBody} bytes`, [['Connection', 'close']]));
         chunks.push(chunk);
       });
       req.on('end', () => {
@@ -184,8 +184,8 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
         const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
         resolve(new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength));
       });
-      req.on('error', () => fail(new HttpError(400, 'BadRequest', 'the request body could not be read (the client went away)')));
-      req.on('close', () => fail(new HttpError(400, 'BadRequest', 'the request ended before its body was complete')));
+      req.on('error', () => fail(new ServiceError(400, 'BadRequest', 'the request body could not be read (the client went away)')));
+      req.on('close', () => fail(new ServiceError(400, 'BadRequest', 'the request ended before its body was complete')));
     });
   }
 
@@ -212,7 +212,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
     logs.add(record);
   }
 
-  function fail(x: Exchange, err: HttpError): void {
+  function fail(x: Exchange, err: ServiceError): void {
     sendError(x.res, err.status, err.code, err.message, x.record.id, err.headers);
     finish(x, err.status, err.code, err.message);
   }
@@ -228,10 +228,10 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
     const x: Exchange = { req, res, record, started };
 
     if (closing) {
-      return fail(x, new HttpError(503, 'ServiceUnavailable', 'the server is shutting down', [['Connection', 'close']]));
+      return fail(x, new ServiceError(503, 'ServiceUnavailable', 'the server is shutting down', [['Connection', 'close']]));
     }
     if (active > maxConcurrency) {
-      return fail(x, new HttpError(429, 'TooManyRequests', `too many concurrent requests (limit ${maxConcurrency})`, [['Retry-After', '1']]));
+      return fail(x, new ServiceError(429, 'TooManyRequests', `too many concurrent requests (limit ${maxConcurrency})`, [['Retry-After', '1']]));
     }
 
     let path = rawPath;
@@ -239,7 +239,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
       try {
         path = decodeURI(rawPath);
       } catch {
-        return fail(x, new HttpError(400, 'BadRequest', 'malformed percent-encoding in the request path'));
+        return fail(x, new ServiceError(400, 'BadRequest', 'malformed percent-encoding in the request path'));
       }
     }
 
@@ -271,7 +271,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
     try {
       body = await readBody(req);
     } catch (err) {
-      return fail(x, err as HttpError);
+      return fail(x, err as ServiceError);
     }
     const method = record.method;
     const reply = await auth.handleClientApi(method, path, requestData(req, path, rawQuery, body));
@@ -288,7 +288,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
     const method = x.record.method;
     if (path.startsWith(LOGS_PREFIX) && method === 'GET') {
       const rec = logs.get(path.slice(LOGS_PREFIX.length));
-      if (!rec) return fail(x, new HttpError(404, 'LogNotFound', 'no log record with that id (records are kept in memory for the most recent requests)'));
+      if (!rec) return fail(x, new ServiceError(404, 'LogNotFound', 'no log record with that id (records are kept in memory for the most recent requests)'));
       writeReply(x.res, { status: 200, headers: [['Content-Type', 'application/json']], body: JSON.stringify(rec) }, false);
       return;
     }
@@ -298,9 +298,9 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
     }
     if (path.startsWith('/app/')) {
       const other = path.split('/')[2];
-      if (other !== app.appId) return fail(x, new HttpError(404, 'AppNotFound', `app not found: '${other}' (this server serves '${app.appId}')`));
+      if (other !== app.appId) return fail(x, new ServiceError(404, 'AppNotFound', `app not found: '${other}' (this server serves '${app.appId}')`));
     }
-    return fail(x, new HttpError(404, 'NotFound', `no resource at ${path}`));
+    return fail(x, new ServiceError(404, 'NotFound', `no resource at ${path}`));
   }
 
   function handleEndpoint(x: Exchange, route: string, path: string, rawQuery: string): void | Promise<void> {
@@ -311,23 +311,23 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
       // Drain any body so the connection can be reused.
       req.resume();
       const msg = match.kind === 'no-route' ? `endpoint not found: ${route}` : `endpoint ${route} does not accept ${method} (it accepts ${match.allowed.join(', ')})`;
-      return fail(x, new HttpError(404, 'EndpointNotFound', msg));
+      return fail(x, new ServiceError(404, 'EndpointNotFound', msg));
     }
     const ep: EndpointDef = match.endpoint;
     record.function = ep.functionName;
     if (ep.disabled) {
       req.resume();
-      return fail(x, new HttpError(404, 'EndpointNotFound', `endpoint ${route} is disabled`));
+      return fail(x, new ServiceError(404, 'EndpointNotFound', `endpoint ${route} is disabled`));
     }
     const fn = app.functions[ep.functionName];
     if (!fn) {
       req.resume();
-      return fail(x, new HttpError(404, 'FunctionNotFound', `function not found: '${ep.functionName}'`));
+      return fail(x, new ServiceError(404, 'FunctionNotFound', `function not found: '${ep.functionName}'`));
     }
     if (!hasBody(req)) return resolveIdentity(x, ep, fn, route, requestData(req, path, rawQuery, undefined));
     return readBody(req).then(
       (body) => resolveIdentity(x, ep, fn, route, requestData(req, path, rawQuery, body)),
-      (err: HttpError) => fail(x, err),
+      (err: ServiceError) => fail(x, err),
     );
   }
 
@@ -338,16 +338,16 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
   }
 
   function checkRequest(x: Exchange, ep: EndpointDef, fn: FunctionDef, route: string, reqData: IncomingRequestData, who: AuthOutcome): void | Promise<void> {
-    if (!who.ok) return fail(x, new HttpError(who.status, who.code, who.message, who.headers));
+    if (!who.ok) return fail(x, new ServiceError(who.status, who.code, who.message, who.headers));
     x.record.user_id = who.identity.user?.id || undefined;
     try {
       validateRequest(ep, reqData, app.secrets);
     } catch (err) {
-      return fail(x, err as HttpError);
+      return fail(x, err as ServiceError);
     }
     if (hasEntries(fn.canEvaluate)) {
       return auth.checkCanEvaluate(fn, who.identity, reqData).then((allowed) => {
-        if (!allowed.ok) return fail(x, new HttpError(allowed.status, allowed.code, allowed.message, allowed.headers));
+        if (!allowed.ok) return fail(x, new ServiceError(allowed.status, allowed.code, allowed.message, allowed.headers));
         return runEndpoint(x, ep, route, reqData, who.identity);
       });
     }
@@ -369,7 +369,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
     return invoker.invoke(invocation).then((result) => {
       if (result.logs.length > 0) x.record.logs = result.logs;
       if (result.error) {
-        return fail(x, new HttpError(statusForInvocationError(result.error.code), result.error.code, result.error.message));
+        return fail(x, new ServiceError(statusForInvocationError(result.error.code), result.error.code, result.error.message));
       }
       writeReply(x.res, { status: result.status, headers: result.headers, body: result.body }, x.record.method === 'HEAD');
       finish(x, result.status);

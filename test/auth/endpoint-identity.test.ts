@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { AuthAdmin } from '../../src/auth';
-import type { AuthOutcome } from '../../src/auth';
+import type { AuthOutcome } from '../../src/http';
 import type { ExecutionIdentity } from '../../src/runtime/types';
 import { APP_ID, JWT_SECRET, endpoint, fn, loginUserpass, makeApp, req, startAuth } from './fixtures';
 import type { TestAuth } from './fixtures';
