@@ -17,7 +17,19 @@ import type { LoadedUser, UserDirectory, VerifiedIdentity } from './users';
 
 export const SYSTEM_IDENTITY: ExecutionIdentity = Object.freeze({ user: null, runAsSystem: true });
 
+/** How long a checked API key's user is reused without the store (as sessions are for access tokens). */
+const RECENT_KEY_MS = 1000;
+const RECENT_KEY_LIMIT = 10_000;
+
 export class EndpointIdentityResolver {
+  /**
+   * API keys checked within the last RECENT_KEY_MS, by their stored digest (never the key itself): checking one costs
+   * an HMAC, a key lookup and a user load in the store, on the HTTP thread. A change made by this instance (key
+   * disabled or deleted, user deleted) forgets them at once; one made by another instance or the CLI counts within
+   * a second, as for sessions.
+   */
+  private readonly recentKeys = new Map<string, { loaded: LoadedUser; until: number }>();
+
   constructor(
     private readonly app: AppDefinition,
     private readonly users: UserDirectory,
@@ -46,9 +58,31 @@ export class EndpointIdentityResolver {
     } catch {
       return undefined; // resolve() reports it
     }
-    if (creds.kind !== 'bearer') return undefined;
-    const su = this.sessions.recentFromAccess(creds.token);
-    return su ? { user: this.users.sharedInfo(su.loaded), runAsSystem: false } : undefined;
+    let loaded: LoadedUser | undefined;
+    if (creds.kind === 'bearer') loaded = this.sessions.recentFromAccess(creds.token)?.loaded;
+    else if (creds.kind === 'api-key') loaded = this.recentKey(creds.key);
+    return loaded ? { user: this.users.sharedInfo(loaded), runAsSystem: false } : undefined;
+  }
+
+  /** Forgets the remembered API keys (after a key or a user changed). */
+  forgetApiKeys(): void {
+    this.recentKeys.clear();
+  }
+
+  private recentKey(secret: string): LoadedUser | undefined {
+    const digest = this.providers.apiKeys.digestOf(secret);
+    if (digest === null) return undefined;
+    const hit = this.recentKeys.get(digest);
+    if (hit && hit.until > Date.now()) return hit.loaded;
+    if (hit) this.recentKeys.delete(digest);
+    return undefined;
+  }
+
+  private rememberKey(secret: string, loaded: LoadedUser): void {
+    const digest = this.providers.apiKeys.digestOf(secret);
+    if (digest === null || loaded.user.disabled) return;
+    if (this.recentKeys.size >= RECENT_KEY_LIMIT) this.recentKeys.delete(this.recentKeys.keys().next().value as string);
+    this.recentKeys.set(digest, { loaded, until: Date.now() + RECENT_KEY_MS });
   }
 
   /** The identity a logged-in caller's function call runs with (client API functions/call). */
@@ -96,10 +130,16 @@ export class EndpointIdentityResolver {
         if (err instanceof AuthError && (err.code === 'UserDisabled' || err.message.endsWith('access token expired'))) throw err;
         throw noUserForEndpoint();
       }
+    } else if (creds.kind === 'api-key') {
+      loaded = this.recentKey(creds.key) ?? null;
+      if (!loaded) {
+        const v = await this.providers.apiKeys.verify(creds.key, req.remoteIp, enabledProviderOfType(this.app, 'api-key').name);
+        loaded = await this.users.forIdentity(v, ep.createUserOnAuth);
+        if (loaded) this.rememberKey(creds.key, loaded);
+      }
     } else {
       let v: VerifiedIdentity;
       if (creds.kind === 'userpass') v = await this.providers.userpass().verify(creds.email, creds.password, req.remoteIp);
-      else if (creds.kind === 'api-key') v = await this.providers.apiKeys.verify(creds.key, req.remoteIp, enabledProviderOfType(this.app, 'api-key').name);
       else v = await this.providers.customToken().verify(creds.token, req.remoteIp);
       loaded = await this.users.forIdentity(v, ep.createUserOnAuth);
     }

@@ -127,6 +127,30 @@ describe('endpoint credentials over HTTP', () => {
     assert.equal((await endpoint('/whoami', { jwtTokenString: token })).body.id, created.body.id);
   });
 
+  test('an API key header keeps working across requests; disabled, it is refused (at once here, within ~1 s from the CLI)', async () => {
+    // A user key, made and disabled through this server's client API: refused at the very next request.
+    const owner = { Authorization: `Bearer ${userpass.access_token}` };
+    const made = await send(`${srv.url}/api/client/v2.0/auth/api_keys`, { method: 'POST', headers: { ...owner, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'remembered' }) });
+    assert.equal(made.status, 201);
+    const userKey = made.body.key as string;
+    for (let i = 0; i < 3; i++) assert.equal((await endpoint('/whoami', { apiKey: userKey })).body.id, userpass.user_id);
+    assert.equal((await send(`${srv.url}/api/client/v2.0/auth/api_keys/${made.body._id}/disable`, { method: 'PUT', headers: owner })).status, 204);
+    const refused = await endpoint('/whoami', { apiKey: userKey });
+    assert.deepEqual([refused.status, refused.body.error_code], [401, 'InvalidSession']);
+
+    // A server key disabled by the CLI (another process): this server notices once its memory of the key lapses.
+    const named = await runCli(['apikeys', 'create', APP_DIR, '--name', 'cli-disabled', '--data-dir', srv.dataDir]);
+    const cliKey = named.stdout.trimEnd().split('\n').pop()!;
+    assert.equal((await endpoint('/whoami', { apiKey: cliKey })).status, 200);
+    assert.equal((await runCli(['apikeys', 'disable', APP_DIR, 'cli-disabled', '--data-dir', srv.dataDir])).code, 0);
+    let status = 200;
+    for (let i = 0; i < 100 && status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await endpoint('/whoami', { apiKey: cliKey })).status;
+    }
+    assert.equal(status, 401);
+  });
+
   test('a function that changes context.user changes nothing for the next request of the same session', async () => {
     const auth = { Authorization: `Bearer ${userpass.access_token}` };
     for (let i = 0; i < 3; i++) {

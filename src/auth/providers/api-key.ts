@@ -39,8 +39,14 @@ export class ApiKeyProvider {
    * is hopeless: a valid key is not slowed by the throttle; wrong keys are counted per address and, past the limit,
    * answered 429.
    */
+  /** What the store keeps of a key (HMAC with the pepper), or null for a string that cannot be a key. */
+  digestOf(secret: string): string | null {
+    return secret.length === KEY_LENGTH ? hashApiKey(this.ctx.keys.apiKeyPepper, secret) : null;
+  }
+
   async verify(secret: string, ip: string, providerName = PROVIDER_TYPE): Promise<VerifiedIdentity> {
-    const key = secret.length === KEY_LENGTH ? await this.ctx.store.findApiKeyByHash(hashApiKey(this.ctx.keys.apiKeyPepper, secret)) : null;
+    const digest = this.digestOf(secret);
+    const key = digest !== null ? await this.ctx.store.findApiKeyByHash(digest) : null;
     if (!key) {
       await this.ctx.throttle.check(ip);
       await this.ctx.throttle.failed(ip);
