@@ -5,7 +5,7 @@
 // the ring of a blocked or dead worker).
 //
 // A byte ring, single producer (the worker) and single consumer (the main thread): the worker appends records
-// (UTF-8 JSON text, each followed by ','), then publishes the new write position; the main thread reads
+// (UTF-8 text; wire.ts ResultBatch says what a record holds), then publishes the new write position; the main thread reads
 // everything between its read position and the write position, then publishes its read position. Positions are
 // int32 byte counters that wrap; the capacity is a power of two, so `position & (capacity - 1)` is the offset.
 

@@ -1,9 +1,10 @@
 // Messages between the pool (main thread) and a function worker. Internal to runtime/.
-// Both directions are batched (one message per event-loop turn) and flattened, because structured-cloning
-// nested objects costs several µs per invocation on the main thread, the server's bottleneck:
-// - main -> worker: one flat array of primitives per batch (request bodies as transferred Uint8Arrays);
-// - worker -> main: results are written to a shared result ring as they finish (result-ring.ts), with text
-//   bodies inline (turned into bytes on arrival); once per turn a message (JSON text) says "read the ring" and
+// Both directions are batched and flattened, because structured-cloning nested objects costs several µs per
+// invocation on the main thread, the server's bottleneck:
+// - main -> worker: one flat array of primitives per batch of up to POST_EVERY invocations (request bodies as
+//   transferred Uint8Arrays);
+// - worker -> main: results are written to a shared result ring as they finish (result-ring.ts), text bodies
+//   under 8 KB included (kept as strings); once per turn a message (JSON text) says "read the ring" and
 //   carries what the ring does not: large or binary bodies (transferred Uint8Arrays), cancellation
 //   acknowledgements, counters.
 import type { MessagePort } from 'node:worker_threads';
@@ -233,9 +234,19 @@ export class ResultBatch {
     }
     const headers: string[] = [];
     for (const [name, value] of result.headers) headers.push(name, value);
-    const row = [id, result.status, headers, kind, body, result.logs, result.error?.code ?? null, result.error?.message ?? null];
-    if (kind !== BODY_BYTES && this.ring.tryWrite(JSON.stringify(row) + ',')) this.ringWritten = true;
-    else this.rows.push(row);
+    const errorCode = result.error?.code ?? null;
+    const errorMessage = result.error?.message ?? null;
+    if (kind !== BODY_BYTES) {
+      // Ring record: the row as one line of JSON with the body's length in place of the body, then the body as is
+      // (inside the JSON it would be escaped here and unescaped again on the HTTP thread).
+      const text = kind === BODY_TEXT ? (body as string) : '';
+      const line = JSON.stringify([id, result.status, headers, kind, text.length, result.logs, errorCode, errorMessage]);
+      if (this.ring.tryWrite(`${line}\n${text}`)) {
+        this.ringWritten = true;
+        return;
+      }
+    }
+    this.rows.push([id, result.status, headers, kind, body, result.logs, errorCode, errorMessage]);
   }
 
   cancelled(id: number): void {
@@ -261,9 +272,20 @@ export interface ResultBatchContent {
   counters: WorkerCounters;
 }
 
-/** Results read from a result ring (ResultRing.drain text). */
+/** Results read from a result ring (ResultRing.drain text): records written by ResultBatch.add. */
 export function readRingResults(text: string): ResultBatchContent['results'] {
-  return readRows(JSON.parse(`[${text.slice(0, -1)}]`) as unknown[][], []);
+  const rows: unknown[][] = [];
+  let at = 0;
+  while (at < text.length) {
+    const newline = text.indexOf('\n', at);
+    if (newline === -1) throw new Error('malformed result ring record');
+    const row = JSON.parse(text.slice(at, newline)) as unknown[];
+    const length = row[4] as number;
+    at = newline + 1 + length;
+    if (row[3] === BODY_TEXT) row[4] = text.slice(newline + 1, at);
+    rows.push(row);
+  }
+  return readRows(rows, []);
 }
 
 export function readResultBatch(msg: ResultMessage): ResultBatchContent {
