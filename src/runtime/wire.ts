@@ -125,12 +125,29 @@ function text(value: unknown): string {
   return value;
 }
 
+/** Request bodies up to this size travel inside the message as latin1 text, larger ones as transferred bytes. */
+const INLINE_BODY_MAX = 16 * 1024;
+
+/** The bytes of a latin1 text, in a buffer of their own: never a slice of Buffer's shared pool, which a function
+ * could read other data from through `request.body.buffer`. */
+function latin1Bytes(text: string): Uint8Array {
+  const bytes = Buffer.allocUnsafeSlow(text.length);
+  bytes.write(text, 0, 'latin1');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** Appends a request's fields; returns the body copy to transfer, if any. */
 function flattenRequest(item: unknown[], req: IncomingRequestData): Uint8Array | null {
   item.push(text(req.method), text(req.path), text(req.rawQuery), String(req.remoteIp ?? ''), String(req.baseUrl ?? ''), req.headers.length);
   for (const [name, value] of req.headers) item.push(text(name), text(value));
   if (req.body === undefined) {
     item.push(null);
+    return null;
+  }
+  if (req.body.byteLength <= INLINE_BODY_MAX) {
+    // Small bodies travel as a one-byte string (latin1 maps each byte to one character): cheaper to send than a
+    // transferred buffer, which the worker must take over and wrap.
+    item.push(Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('latin1'));
     return null;
   }
   // A private copy: the caller's buffer may be a view into a shared pool, and must stay usable.
@@ -153,9 +170,10 @@ export function readInvocationBatch(items: RunMessage, onItem: (id: number, seq:
     const count = next() as number;
     const headers: Array<[string, string]> = new Array(count);
     for (let h = 0; h < count; h++) headers[h] = [str(), str()];
-    const body = next() as Uint8Array | null;
+    const body = next() as Uint8Array | string | null;
     const req: IncomingRequestData = { method, path, rawQuery, headers, remoteIp, baseUrl };
-    if (body !== null) req.body = body;
+    if (typeof body === 'string') req.body = latin1Bytes(body);
+    else if (body !== null) req.body = body;
     return req;
   };
   while (i < items.length) {

@@ -121,6 +121,18 @@ describe('request object (§6)', () => {
     assert.equal(s.bodyIsUndefined, false);
     assert.equal(s.bodyText, raw);
     assert.equal(s.bodySubtype, 0);
+    assert.equal(s.bodyBackingBytes, Buffer.byteLength(raw));
+  });
+
+  test('every byte value of a binary body arrives unchanged, small or large', async () => {
+    for (const size of [256, 40_000]) {
+      const bytes = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7 + 3) % 256));
+      const r = await call('/shape', { method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+      assert.equal(r.status, 200, r.text);
+      const s = r.json();
+      assert.equal(s.bodyHex, bytes.toString('hex'), `${size} bytes`);
+      assert.equal(s.bodyBackingBytes, size);
+    }
   });
 
   test('JSON.parse(body.text()) round trip', async () => {
