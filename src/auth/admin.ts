@@ -3,8 +3,8 @@
 // functions run only for users created through the server).
 import * as path from 'node:path';
 import type { AppDefinition } from '../app/types';
-import type { ApiKeyRecord, IdentityRecord, PlatformStore, UserRecord } from '../platform/store';
-import { openSqlitePlatformStore } from '../platform/store-sqlite';
+import type { ApiKeyRecord, IdentityRecord, PlatformStore, UserRecord } from '../platform';
+import { openSqlitePlatformStore } from '../platform';
 import type { InvocationResult } from '../runtime/types';
 import { ProviderSet, emailKey } from './providers';
 import type { CreatedApiKey } from './providers';

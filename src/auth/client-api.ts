@@ -3,7 +3,7 @@
 import { EJSON, ObjectId } from 'bson';
 import type { AppDefinition } from '../app/types';
 import type { ClientApiResponse } from '../http';
-import type { ApiKeyRecord, PlatformStore } from '../platform/store';
+import type { ApiKeyRecord, PlatformStore } from '../platform';
 import type { IncomingRequestData, UserInfo } from '../runtime/types';
 import type { EndpointIdentityResolver } from './endpoint-identity';
 import { AuthError, invalidParameter } from './errors';

@@ -1,7 +1,7 @@
 // Key material Atrium generates for itself and keeps in the platform store (so every instance sharing the store
 // uses the same): the token signing key and the pepper for API key hashes. Also the random strings handed out.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { PlatformStore } from '../platform/store';
+import type { PlatformStore } from '../platform';
 
 export const TOKEN_KEY_SECRET = 'token-signing-key/v1';
 export const API_KEY_PEPPER_SECRET = 'api-key-pepper/v1';

@@ -2,8 +2,8 @@
 // It wires the platform store, keys, tokens, sessions, providers and users together once at init().
 import * as path from 'node:path';
 import type { AppDefinition, EndpointDef, FunctionDef } from '../app/types';
-import type { PlatformStore } from '../platform/store';
-import { openSqlitePlatformStore } from '../platform/store-sqlite';
+import type { PlatformStore } from '../platform';
+import { openSqlitePlatformStore } from '../platform';
 import type { ExecutionIdentity, IncomingRequestData } from '../runtime/types';
 import type { AuthOutcome, ClientApiResponse } from '../http';
 import { ClientApi } from './client-api';

@@ -7,7 +7,7 @@
 // forgets them at once, and a change made elsewhere (another instance, the CLI) is seen within that time.
 import { ObjectId } from 'bson';
 import type { AppDefinition } from '../app/types';
-import type { PlatformStore, SessionRecord } from '../platform/store';
+import type { PlatformStore, SessionRecord } from '../platform';
 import { AuthError, invalidSession, userDisabled } from './errors';
 import type { TokenService } from './tokens';
 import type { LoadedUser, UserDirectory, VerifiedIdentity } from './users';

@@ -1,7 +1,7 @@
 // Login throttling (policies.md): failed logins are counted per account and per client address inside a sliding
 // window, in the shared store so every instance sees them. Past the limit, 429 with Retry-After until the oldest
 // failure leaves the window. A successful login clears its account's count (not the address's).
-import type { PlatformStore } from '../platform/store';
+import type { PlatformStore } from '../platform';
 import { AuthError } from './errors';
 
 export interface ThrottleOptions {

@@ -3,8 +3,8 @@
 import { EJSON, ObjectId } from 'bson';
 import type { AppDefinition } from '../app/types';
 import { createServiceClient } from '../data/index';
-import type { IdentityRecord, PlatformStore, UserRecord } from '../platform/store';
-import { DuplicateKeyError } from '../platform/store';
+import type { IdentityRecord, PlatformStore, UserRecord } from '../platform';
+import { DuplicateKeyError } from '../platform';
 import type { UserInfo } from '../runtime/types';
 import { AuthError, userDisabled } from './errors';
 import type { RunFunction } from './functions';

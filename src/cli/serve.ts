@@ -7,7 +7,7 @@ import { collectSecrets, formatProblem, loadApp } from '../app';
 import type { AppDefinition } from '../app';
 import { checkMongoConnection, ensureConfiguredIndexes } from '../data';
 import { startServer, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY } from '../http';
-import { LogStore } from '../platform/logs';
+import { LogStore } from '../platform';
 import { ensureDependencies, FunctionPool } from '../runtime';
 import { flag, intFlag, parseArgs, UsageError } from './args';
 import { createEndpointAuth } from './auth-wiring';

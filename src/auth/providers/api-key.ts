@@ -2,8 +2,8 @@
 // Keys are 64 random alphanumerics shown once; only HMAC-SHA256(pepper, key) is stored, so checking a key costs one
 // HMAC and one indexed lookup, never a password hash.
 import { ObjectId } from 'bson';
-import { DuplicateKeyError } from '../../platform/store';
-import type { ApiKeyRecord } from '../../platform/store';
+import { DuplicateKeyError } from '../../platform';
+import type { ApiKeyRecord } from '../../platform';
 import { AuthError, badRequest } from '../errors';
 import { hashApiKey, randomAlphanumeric } from '../secrets';
 import type { LoadedUser, VerifiedIdentity } from '../users';

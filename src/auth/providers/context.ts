@@ -1,6 +1,6 @@
 // What every auth provider gets to work with, and how providers are looked up in auth/providers.json.
 import type { AppDefinition, AuthProviderDef } from '../../app/types';
-import type { PlatformStore } from '../../platform/store';
+import type { PlatformStore } from '../../platform';
 import { providerUnavailable } from '../errors';
 import type { RunFunction } from '../functions';
 import type { AuthKeys } from '../secrets';

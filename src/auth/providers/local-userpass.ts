@@ -4,8 +4,8 @@
 // a confirmation function or an operator (`atrium users confirm`) confirms it.
 import { ObjectId } from 'bson';
 import type { AuthProviderDef } from '../../app/types';
-import { DuplicateKeyError } from '../../platform/store';
-import type { UserpassRecord } from '../../platform/store';
+import { DuplicateKeyError } from '../../platform';
+import type { UserpassRecord } from '../../platform';
 import { AuthError, badRequest, invalidParameter } from '../errors';
 import { callFunction } from '../functions';
 import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from '../passwords';
