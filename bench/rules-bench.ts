@@ -46,7 +46,7 @@ const SCHEMA = {
 };
 
 /** A throwaway app: /system (run as system) and /user (application auth) doing the same work. */
-function writeRulesBenchApp(): string {
+export function writeRulesBenchApp(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrium-rules-bench-app-'));
   const coll = path.join(dir, 'data_sources', 'mongodb-atlas', 'bench', 'events');
   fs.mkdirSync(path.join(dir, 'functions', 'rb'), { recursive: true });
