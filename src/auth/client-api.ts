@@ -143,7 +143,7 @@ export class ClientApi {
         const su = await this.p.sessions.fromAccess(bearerToken(req));
         await this.p.store.deleteUser(su.loaded.user.id);
         this.p.sessions.forgetUser(su.loaded.user.id);
-        this.p.resolver.forgetApiKeys();
+        this.p.resolver.forgetRemembered();
         return reply(204);
       });
     }
@@ -176,7 +176,7 @@ export class ClientApi {
       if (m === 'DELETE') {
         return async () => {
           await this.p.store.deleteApiKey((await ownKey(id)).id);
-          this.p.resolver.forgetApiKeys();
+          this.p.resolver.forgetRemembered();
           return reply(204);
         };
       }
@@ -186,7 +186,7 @@ export class ClientApi {
       return m === 'PUT' || m === null
         ? async () => {
             await this.p.store.setApiKeyDisabled((await ownKey(id)).id, rest[1] === 'disable');
-            this.p.resolver.forgetApiKeys();
+            this.p.resolver.forgetRemembered();
             return reply(204);
           }
         : 'method';

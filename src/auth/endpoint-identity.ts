@@ -11,24 +11,22 @@ import type { RunFunction } from './functions';
 import { callFunction } from './functions';
 import type { ProviderSet } from './providers';
 import { enabledProviderOfType } from './providers';
+import { Recent } from './recent';
 import { endpointCredentials, headerObject, queryObject, requestExpansion, singleHeader } from './request';
 import type { SessionManager } from './sessions';
 import type { LoadedUser, UserDirectory, VerifiedIdentity } from './users';
 
 export const SYSTEM_IDENTITY: ExecutionIdentity = Object.freeze({ user: null, runAsSystem: true });
 
-/** How long a checked API key's user is reused without the store (as sessions are for access tokens). */
-const RECENT_KEY_MS = 1000;
-const RECENT_KEY_LIMIT = 10_000;
-
 export class EndpointIdentityResolver {
   /**
-   * API keys checked within the last RECENT_KEY_MS, by their stored digest (never the key itself): checking one costs
-   * an HMAC, a key lookup and a user load in the store, on the HTTP thread. A change made by this instance (key
-   * disabled or deleted, user deleted) forgets them at once; one made by another instance or the CLI counts within
-   * a second, as for sessions.
+   * Users of API keys checked within the last `recentMs`, by the key's stored digest (never the key itself): checking
+   * one costs an HMAC, a key lookup and a user load in the store, on the HTTP thread. And the users of run_as_user_id
+   * functions, by id. A change made by this instance (key disabled or deleted, user deleted) forgets them at once;
+   * one made by another instance or the CLI counts within `recentMs`, as for sessions.
    */
-  private readonly recentKeys = new Map<string, { loaded: LoadedUser; until: number }>();
+  private readonly recentKeys: Recent<LoadedUser>;
+  private readonly recentUsers: Recent<LoadedUser>;
 
   constructor(
     private readonly app: AppDefinition,
@@ -36,7 +34,12 @@ export class EndpointIdentityResolver {
     private readonly sessions: SessionManager,
     private readonly providers: ProviderSet,
     private readonly run: RunFunction,
-  ) {}
+    /** How long a checked key or user is reused (AuthOptions.sessionCacheMs; 0 = always read the store). */
+    recentMs = 1000,
+  ) {
+    this.recentKeys = new Recent(recentMs);
+    this.recentUsers = new Recent(recentMs);
+  }
 
   async resolve(fn: FunctionDef, ep: Pick<EndpointDef, 'fetchCustomUserData' | 'createUserOnAuth'>, req: IncomingRequestData): Promise<ExecutionIdentity> {
     if (fn.runAsSystem) return SYSTEM_IDENTITY;
@@ -64,25 +67,20 @@ export class EndpointIdentityResolver {
     return loaded ? { user: this.users.sharedInfo(loaded), runAsSystem: false } : undefined;
   }
 
-  /** Forgets the remembered API keys (after a key or a user changed). */
-  forgetApiKeys(): void {
+  /** Forgets the remembered API keys and users (after a key or a user changed). */
+  forgetRemembered(): void {
     this.recentKeys.clear();
+    this.recentUsers.clear();
   }
 
   private recentKey(secret: string): LoadedUser | undefined {
     const digest = this.providers.apiKeys.digestOf(secret);
-    if (digest === null) return undefined;
-    const hit = this.recentKeys.get(digest);
-    if (hit && hit.until > Date.now()) return hit.loaded;
-    if (hit) this.recentKeys.delete(digest);
-    return undefined;
+    return digest === null ? undefined : this.recentKeys.get(digest);
   }
 
   private rememberKey(secret: string, loaded: LoadedUser): void {
     const digest = this.providers.apiKeys.digestOf(secret);
-    if (digest === null || loaded.user.disabled) return;
-    if (this.recentKeys.size >= RECENT_KEY_LIMIT) this.recentKeys.delete(this.recentKeys.keys().next().value as string);
-    this.recentKeys.set(digest, { loaded, until: Date.now() + RECENT_KEY_MS });
+    if (digest !== null && !loaded.user.disabled) this.recentKeys.set(digest, loaded);
   }
 
   /** The identity a logged-in caller's function call runs with (client API functions/call). */
@@ -94,9 +92,13 @@ export class EndpointIdentityResolver {
   }
 
   private async fixedUser(userId: string, fetchCustomData: boolean): Promise<ExecutionIdentity> {
-    const loaded = await this.users.load(userId);
-    if (!loaded) throw noUserForEndpoint();
-    if (loaded.user.disabled) throw new AuthError(401, 'UserDisabled', 'user disabled');
+    let loaded = this.recentUsers.get(userId) ?? null;
+    if (!loaded) {
+      loaded = await this.users.load(userId);
+      if (!loaded) throw noUserForEndpoint();
+      if (loaded.user.disabled) throw new AuthError(401, 'UserDisabled', 'user disabled');
+      this.recentUsers.set(userId, loaded);
+    }
     return { user: await this.info(loaded, fetchCustomData), runAsSystem: false };
   }
 

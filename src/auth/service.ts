@@ -38,8 +38,9 @@ export interface AuthOptions {
   /** Another platform store (e.g. a MongoDB one); default: embedded SQLite under dataDir. */
   store?: PlatformStore;
   /**
-   * How long (ms) a Bearer token's session and user are reused without reading the store (default 1000). Changes made
-   * by another instance or the CLI (logout, disable, delete) take effect within this time; 0 reads the store always.
+   * How long (ms) a Bearer token's session and user, an API key's user and a run_as_user_id user are reused without
+   * reading the store (default 1000). Changes made by another instance or the CLI (logout, disable, delete) take
+   * effect within this time; 0 reads the store always.
    */
   sessionCacheMs?: number;
   /** Replaces the data-layer reader of custom user data (deployments or tests without the data layer). */
@@ -94,7 +95,7 @@ export class AuthService {
     const ctx: ProviderContext = { app: this.app, store, keys, throttle, run: this.opts.runFunction, users };
     const providers = new ProviderSet(ctx);
     const sessions = new SessionManager(this.app, store, tokens, users, this.opts.sessionCacheMs ?? 1000);
-    const resolver = new EndpointIdentityResolver(this.app, users, sessions, providers, this.opts.runFunction);
+    const resolver = new EndpointIdentityResolver(this.app, users, sessions, providers, this.opts.runFunction, this.opts.sessionCacheMs ?? 1000);
     const clientApi = new ClientApi({ app: this.app, store, users, sessions, providers, resolver, run: this.opts.runFunction });
     this.parts = { store, providers, resolver, clientApi, ctx };
     // Import custom JWT keys now so a bad PEM key is reported at start, not at the first login.

@@ -9,6 +9,7 @@ import { ObjectId } from 'bson';
 import type { AppDefinition } from '../app/types';
 import type { PlatformStore, SessionRecord } from '../platform';
 import { AuthError, invalidSession, userDisabled } from './errors';
+import { Recent } from './recent';
 import type { TokenService } from './tokens';
 import type { LoadedUser, UserDirectory, VerifiedIdentity } from './users';
 
@@ -33,7 +34,8 @@ export const refreshTokenUnknown = (): AuthError => invalidSession('failed to fi
 const RECENT_LIMIT = 10_000;
 
 export class SessionManager {
-  private readonly recent = new Map<string, { su: SessionUser; until: number }>();
+  /** Sessions (by id) checked within the last `recentMs`, with their user. */
+  private readonly recent: Recent<SessionUser>;
 
   constructor(
     private readonly app: AppDefinition,
@@ -41,8 +43,10 @@ export class SessionManager {
     private readonly tokens: TokenService,
     private readonly users: UserDirectory,
     /** How long a looked-up session and user are reused for access tokens (0 = always read the store). */
-    private readonly recentMs = 1000,
-  ) {}
+    recentMs = 1000,
+  ) {
+    this.recent = new Recent(recentMs, RECENT_LIMIT);
+  }
 
   /** Opens a session for a user who just proved an identity. `deviceId` from the SDK's login options, if any. */
   async open(loaded: LoadedUser, via: VerifiedIdentity, deviceId?: string): Promise<LoginResult> {
@@ -94,7 +98,6 @@ export class SessionManager {
     if (!deleted) throw refreshTokenUnknown();
   }
 
-  /** The live session and user behind an access token; 401 InvalidSession otherwise. */
   /**
    * The session and user of an access token when both were checked within the last `recentMs` (what fromAccess
    * would answer from its cache), without a promise; undefined when fromAccess must look.
@@ -103,21 +106,18 @@ export class SessionManager {
     const claims = this.tokens.cachedAccess(accessToken);
     if (!claims) return undefined;
     const hit = this.recent.get(claims.sessionId);
-    return hit && hit.until > Date.now() && hit.su.loaded.user.id === claims.userId ? hit.su : undefined;
+    return hit && hit.loaded.user.id === claims.userId ? hit : undefined;
   }
 
+  /** The live session and user behind an access token; 401 InvalidSession otherwise. */
   async fromAccess(accessToken: string): Promise<SessionUser> {
     const check = await this.tokens.verifyAccess(accessToken);
     if (!check.ok) throw check.expired ? accessTokenExpired() : invalidSession('invalid access token');
     const { sessionId, userId } = check.claims;
-    const now = Date.now();
     const hit = this.recent.get(sessionId);
-    if (hit && hit.until > now && hit.su.loaded.user.id === userId) return hit.su;
+    if (hit && hit.loaded.user.id === userId) return hit;
     const su = await this.live(sessionId, userId, 'access token revoked');
-    if (this.recentMs > 0) {
-      if (this.recent.size >= RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value as string);
-      this.recent.set(sessionId, { su, until: now + this.recentMs });
-    }
+    this.recent.set(sessionId, su);
     return su;
   }
 
@@ -129,7 +129,7 @@ export class SessionManager {
 
   /** Forgets every remembered session of a user (after deletion or disabling). */
   forgetUser(userId: string): void {
-    for (const [id, r] of this.recent) if (r.su.loaded.user.id === userId) this.forgetSession(id);
+    for (const id of this.recent.keysWhere((su) => su.loaded.user.id === userId)) this.forgetSession(id);
   }
 
   async fromRefresh(refreshToken: string): Promise<SessionUser> {
