@@ -129,6 +129,10 @@ export function loadTool(): LoadTool {
   if (asked !== '' && asked !== 'wrk' && asked !== 'autocannon') throw new Error(`--tool must be wrk or autocannon, got "${asked}"`);
   if (asked === 'wrk' && !wrkInstalled()) throw new Error('--tool wrk: wrk is not installed (apt-get install -y wrk)');
   chosenTool = asked === 'autocannon' ? 'autocannon' : asked === 'wrk' || wrkInstalled() ? 'wrk' : 'autocannon';
+  if (chosenTool === 'autocannon' && asked === '') {
+    process.stderr.write('note: wrk is not installed (apt-get install -y wrk), so autocannon makes the load; on a small machine it takes\n' +
+      'a core of its own and Atrium ratios come out lower than with wrk, which the README figures use.\n');
+  }
   return chosenTool;
 }
 
