@@ -15,9 +15,13 @@ const MAX_RESTARTS = 5;
  * thread (the HTTP thread and cores - 1 function workers), and scavenges that waited for helper threads which could
  * not get a core were the bench's latency tail (hello endpoint, wrk -t1 -c64, 2 cores, 2 interleaved rounds:
  * p99 7.1-7.4 ms with the default pool, 4.3-4.6 ms with one helper, throughput the same or better).
- * The user's own node options come after these, so they win.
+ * Left out when the user gives a pool size of their own (node options of `atrium`, or NODE_OPTIONS, which a
+ * command-line option would otherwise override).
  */
-export const SERVER_NODE_OPTIONS = ['--v8-pool-size=1'];
+export function serverNodeOptions(execArgv: readonly string[], nodeOptionsEnv: string | undefined): string[] {
+  const own = [...execArgv, ...(nodeOptionsEnv ?? '').split(/\s+/)].some((o) => o.startsWith('--v8-pool-size'));
+  return own ? [...execArgv] : ['--v8-pool-size=1', ...execArgv];
+}
 const RESTART_WINDOW_MS = 60_000;
 
 /** Picks a concrete free port for `--port 0`, so that a restarted server keeps the address clients know. */
@@ -71,7 +75,7 @@ export async function superviseServe(serveArgv: readonly string[], host: string,
 
   for (;;) {
     let ready = false;
-    child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, ...process.execArgv, bin, 'serve', ...argv], {
+    child = spawn(process.execPath, [...serverNodeOptions(process.execArgv, process.env.NODE_OPTIONS), bin, 'serve', ...argv], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, [SUPERVISED_ENV]: '1' },
     });
