@@ -14,7 +14,7 @@ import { closeDataSources, createServiceClient } from '../src/data';
 import type { AppDefinition } from '../src/app/types';
 import { openEmbeddedDataSource } from '../src/data/embedded';
 import { benchItem } from './data-items';
-import { runInterleaved, startAtriumForBench } from './run';
+import { operationsPerSecond, runInterleaved, startAtriumForBench } from './run';
 import type { Variant } from './run';
 
 export interface DataBenchOptions {
@@ -118,16 +118,7 @@ async function directRates(items: number, seconds = 3): Promise<{ e: number; f: 
     const client = createServiceClient({ app, serviceName: 'mongodb-atlas', dataDir, identity: { user: null, runAsSystem: true } })!;
     const events = client.db('bench').collection('events');
     const itemsColl = client.db('bench').collection('items');
-    const rate = async (op: () => Promise<unknown>): Promise<number> => {
-      for (let i = 0; i < 500; i++) await op();
-      let n = 0;
-      const end = Date.now() + seconds * 1000;
-      while (Date.now() < end) {
-        for (let i = 0; i < 100; i++) await op();
-        n += 100;
-      }
-      return n / seconds;
-    };
+    const rate = (op: () => Promise<unknown>): Promise<number> => operationsPerSecond(op, seconds, 500);
     const e = await rate(async () => {
       const { insertedId } = await events.insertOne({ name: 'event', n: 42, at: new Date(), tags: ['a', 'b'] });
       await events.findOne({ _id: insertedId });

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeDataSources, createServiceClient } from '../src/data';
 import { loadApp } from '../src/app';
-import { runInterleaved } from './run';
+import { operationsPerSecond, runInterleaved } from './run';
 import type { Variant } from './run';
 
 const INSERT_FIND = (owner: string): string => `exports = async function () {
@@ -121,14 +121,7 @@ async function directRates(appDir: string, seconds = 3): Promise<{ system: numbe
         const doc = await events.findOne({ _id: insertedId });
         if (!doc) throw new Error('inserted document not readable');
       };
-      for (let i = 0; i < 300; i++) await op();
-      let n = 0;
-      const end = Date.now() + seconds * 1000;
-      while (Date.now() < end) {
-        for (let i = 0; i < 100; i++) await op();
-        n += 100;
-      }
-      return n / seconds;
+      return operationsPerSecond(op, seconds, 300);
     };
     return { system: await rate(true), user: await rate(false) };
   } finally {

@@ -183,6 +183,18 @@ export async function measure(v: Variant, connections: number, duration: number)
   return { rps: r.requests.average, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
 }
 
+/** Operations per second of `op` run back to back for `seconds`, after `warmup` runs (data layer alone). */
+export async function operationsPerSecond(op: () => Promise<unknown>, seconds: number, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await op();
+  let n = 0;
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    for (let i = 0; i < 100; i++) await op();
+    n += 100;
+  }
+  return n / seconds;
+}
+
 /** Runs every variant round-robin for `rounds` rounds and prints a table; returns the rows. */
 export async function runInterleaved(variants: Variant[], opts: { rounds: number; duration: number; connections: number }) {
   const samples = new Map<string, Sample[]>(variants.map((v) => [v.key, []]));

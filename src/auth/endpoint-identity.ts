@@ -12,7 +12,7 @@ import { callFunction } from './functions';
 import type { ProviderSet } from './providers';
 import { enabledProviderOfType } from './providers';
 import { Recent } from './recent';
-import { endpointCredentials, headerObject, queryObject, requestExpansion, singleHeader } from './request';
+import { endpointCredentials, headerObject, queryObject, requestExpansion, type EndpointCredentials } from './request';
 import type { SessionManager } from './sessions';
 import type { LoadedUser, UserDirectory, VerifiedIdentity } from './users';
 
@@ -41,30 +41,20 @@ export class EndpointIdentityResolver {
     this.recentUsers = new Recent(recentMs);
   }
 
-  async resolve(fn: FunctionDef, ep: Pick<EndpointDef, 'fetchCustomUserData' | 'createUserOnAuth'>, req: IncomingRequestData): Promise<ExecutionIdentity> {
+  /**
+   * Synchronous (no promise) for run-as-system functions and for a Bearer token or API key whose user this instance
+   * checked within `recentMs` (the HTTP thread saves the promise chain); otherwise a lookup. Credential errors throw.
+   */
+  resolve(fn: FunctionDef, ep: Pick<EndpointDef, 'fetchCustomUserData' | 'createUserOnAuth'>, req: IncomingRequestData): ExecutionIdentity | Promise<ExecutionIdentity> {
     if (fn.runAsSystem) return SYSTEM_IDENTITY;
     if (fn.runAsUserId) return this.fixedUser(fn.runAsUserId, ep.fetchCustomUserData);
     if (fn.runAsUserIdScriptSource) return this.scriptUser(fn, ep, req);
-    return this.applicationUser(ep, req);
-  }
-
-  /**
-   * The identity of an application-auth call with a Bearer token whose session this instance checked within the
-   * last second (SessionManager.recentFromAccess), without a promise; undefined when resolve() must look.
-   */
-  cachedIdentity(fn: FunctionDef, ep: Pick<EndpointDef, 'fetchCustomUserData'>, req: IncomingRequestData): ExecutionIdentity | undefined {
-    if (fn.runAsSystem || fn.runAsUserId || fn.runAsUserIdScriptSource || ep.fetchCustomUserData) return undefined;
-    let creds: ReturnType<typeof endpointCredentials>;
-    try {
-      if (singleHeader(req, 'authorization') === undefined) return undefined;
-      creds = endpointCredentials(req);
-    } catch {
-      return undefined; // resolve() reports it
+    const creds = endpointCredentials(req);
+    if (!ep.fetchCustomUserData) {
+      const remembered = creds.kind === 'bearer' ? this.sessions.recentFromAccess(creds.token)?.loaded : creds.kind === 'api-key' ? this.recentKey(creds.key) : undefined;
+      if (remembered) return { user: this.users.sharedInfo(remembered), runAsSystem: false };
     }
-    let loaded: LoadedUser | undefined;
-    if (creds.kind === 'bearer') loaded = this.sessions.recentFromAccess(creds.token)?.loaded;
-    else if (creds.kind === 'api-key') loaded = this.recentKey(creds.key);
-    return loaded ? { user: this.users.sharedInfo(loaded), runAsSystem: false } : undefined;
+    return this.applicationUser(ep, req, creds);
   }
 
   /** Forgets the remembered API keys and users (after a key or a user changed). */
@@ -121,8 +111,7 @@ export class EndpointIdentityResolver {
     throw noUserForEndpoint();
   }
 
-  private async applicationUser(ep: Pick<EndpointDef, 'fetchCustomUserData' | 'createUserOnAuth'>, req: IncomingRequestData): Promise<ExecutionIdentity> {
-    const creds = endpointCredentials(req);
+  private async applicationUser(ep: Pick<EndpointDef, 'fetchCustomUserData' | 'createUserOnAuth'>, req: IncomingRequestData, creds: EndpointCredentials): Promise<ExecutionIdentity> {
     let loaded: LoadedUser | null;
     if (creds.kind === 'bearer') {
       try {

@@ -110,23 +110,16 @@ export class AuthService {
     return this.parts;
   }
 
-  /**
-   * §9.1/§9.2. Answered synchronously (no promise) for a run-as-system function and for a Bearer token whose session
-   * was checked within the last second; otherwise looked up.
-   */
+  /** §9.1/§9.2; synchronous whenever the resolver is (EndpointIdentityResolver.resolve). */
   resolveEndpointIdentity(fn: FunctionDef, endpoint: EndpointDef, req: IncomingRequestData): AuthOutcome | Promise<AuthOutcome> {
-    if (fn.runAsSystem) return SYSTEM_OUTCOME;
-    const cached = this.p.resolver.cachedIdentity(fn, endpoint, req);
-    if (cached) return { ok: true, identity: cached };
-    return this.resolveUser(fn, endpoint, req);
-  }
-
-  private async resolveUser(fn: FunctionDef, endpoint: EndpointDef, req: IncomingRequestData): Promise<AuthOutcome> {
+    let identity: ExecutionIdentity | Promise<ExecutionIdentity>;
     try {
-      return { ok: true, identity: await this.p.resolver.resolve(fn, endpoint, req) };
+      identity = this.p.resolver.resolve(fn, endpoint, req);
     } catch (err) {
       return failure(err);
     }
+    if (identity instanceof Promise) return identity.then((found): AuthOutcome => ({ ok: true, identity: found }), failure);
+    return identity === SYSTEM_IDENTITY ? SYSTEM_OUTCOME : { ok: true, identity };
   }
 
   /** §10.3; `args` (the call's arguments) are %%args when given. */

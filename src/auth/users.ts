@@ -3,9 +3,8 @@
 import { EJSON, ObjectId } from 'bson';
 import type { AppDefinition } from '../app/types';
 import { createServiceClient } from '../data/index';
-import type { IdentityRecord, PlatformStore, UserRecord } from '../platform';
-import { DuplicateKeyError } from '../platform';
-import type { UserInfo } from '../runtime/types';
+import { DuplicateKeyError, type IdentityRecord, type PlatformStore, type UserRecord } from '../platform';
+import { freezeData, type UserInfo } from '../runtime';
 import { AuthError, userDisabled } from './errors';
 import type { RunFunction } from './functions';
 import { callFunction } from './functions';
@@ -177,7 +176,7 @@ export class UserDirectory {
   sharedInfo(loaded: LoadedUser): UserInfo {
     let info = this.sharedInfos.get(loaded);
     if (!info) {
-      info = deepFreeze(this.info(loaded, {}));
+      info = freezeData(this.info(loaded, {}));
       this.sharedInfos.set(loaded, info);
     }
     return info;
@@ -192,14 +191,6 @@ export class UserDirectory {
       identities: loaded.identities.map((i) => ({ id: i.externalId, provider_type: i.providerType, data: { ...i.data } })),
     };
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boolean {

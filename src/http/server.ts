@@ -156,7 +156,11 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
   }
 
   function readBody(req: http.IncomingMessage): Promise<Uint8Array | undefined> {
-    if (!hasBody(req)) return Promise.resolve(undefined);
+    return hasBody(req) ? readDeclaredBody(req) : Promise.resolve(undefined);
+  }
+
+  /** The body of a request that declares one (hasBody). */
+  function readDeclaredBody(req: http.IncomingMessage): Promise<Uint8Array | undefined> {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBody) {
       return Promise.reject(new ServiceError(413, 'ReadSizeLimitExceeded', `request body of ${declared} bytes exceeds the limit of ${maxBody} bytes`, [['Connection', 'close']]));
@@ -327,7 +331,7 @@ export async function startServer(opts: ServerOptions): Promise<AtriumServer> {
       return fail(x, new ServiceError(404, 'FunctionNotFound', `function not found: '${ep.functionName}'`));
     }
     if (!hasBody(req)) return resolveIdentity(x, ep, fn, route, requestData(req, path, rawQuery, undefined));
-    return readBody(req).then(
+    return readDeclaredBody(req).then(
       (body) => resolveIdentity(x, ep, fn, route, requestData(req, path, rawQuery, body)),
       (err: ServiceError) => fail(x, err),
     );

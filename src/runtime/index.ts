@@ -2,4 +2,5 @@
 export { FunctionPool } from './pool';
 export type { PoolOptions, PoolStats } from './pool';
 export { ensureDependencies } from './dependencies';
+export { freezeData } from './freeze';
 export * from './types';

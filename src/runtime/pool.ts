@@ -192,12 +192,7 @@ export class FunctionPool {
       this.waiting.push(p);
       return;
     }
-    try {
-      slot.assign(p);
-    } catch (err) {
-      this.settle(p, failedResult({ code: ErrorCode.InternalServerError, message: `invalid invocation: ${err instanceof Error ? err.message : String(err)}` }));
-      return;
-    }
+    if (!this.assignTo(slot, p)) return;
     // Post a full batch at once rather than at the end of the turn, so the worker starts on it while this thread
     // is still reading the rest of the requests (see POST_EVERY).
     if (slot.queued() >= POST_EVERY) slot.flush();
@@ -228,13 +223,20 @@ export class FunctionPool {
         this.waiting.push(p);
         continue;
       }
-      try {
-        slot.assign(p);
-      } catch (err) {
-        this.settle(p, failedResult({ code: ErrorCode.InternalServerError, message: `invalid invocation: ${err instanceof Error ? err.message : String(err)}` }));
-      }
+      this.assignTo(slot, p);
     }
     this.scheduleFlush();
+  }
+
+  /** Queues an invocation on a worker; one that cannot be encoded is answered with an error instead (false). */
+  private assignTo(slot: WorkerSlot, p: Pending): boolean {
+    try {
+      slot.assign(p);
+      return true;
+    } catch (err) {
+      this.settle(p, failedResult({ code: ErrorCode.InternalServerError, message: `invalid invocation: ${err instanceof Error ? err.message : String(err)}` }));
+      return false;
+    }
   }
 
   private scheduleFlush(): void {
